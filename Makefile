@@ -1,0 +1,69 @@
+# dgemma build: a C11 compiler, pthreads, libm, cJSON (JSON) and libmicrohttpd (server).
+# Objects go to $(B)/; `make BUILD=asan` builds an ASan+UBSan variant in build-asan/.
+
+BUILD ?= release
+ifeq ($(BUILD),asan)
+B      := build-asan
+OPT    := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDSAN  := -fsanitize=address,undefined
+else
+B      := build
+OPT    := -O2 -g
+LDSAN  :=
+endif
+
+CC      ?= cc
+CFLAGS  ?=
+CFLAGS  += -std=c11 $(OPT) -Wall -Wextra -Wno-unused-parameter -D_GNU_SOURCE -fPIC -Iinclude -Isrc \
+           $(shell pkg-config --cflags libcjson 2>/dev/null)
+LDLIBS  := $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson) -lpthread -lm
+HTTPLIB := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
+
+# Per-ISA kernels are compiled for their ISA only and chosen at run time.
+FLAGS_avx2   := -mavx2 -mfma -mf16c
+FLAGS_avx512 := -mavx2 -mfma -mf16c -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -mavx512bf16
+FLAGS_amx    := $(FLAGS_avx512) -mamx-tile -mamx-int8 -mamx-bf16
+
+LIB_SRC  := $(wildcard src/core/*.c src/format/*.c src/kernels/*.c src/model/*.c src/gen/*.c src/text/*.c)
+SRV_SRC  := $(wildcard src/server/*.c)
+CLI_SRC  := $(wildcard src/cli/*.c)
+TEST_SRC := $(wildcard tests/test_*.c)
+
+LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
+SRV_OBJ  := $(SRV_SRC:%.c=$(B)/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(B)/%.o)
+TEST_BIN := $(TEST_SRC:tests/%.c=$(B)/tests/%)
+
+all: $(B)/dgemma $(B)/libdgemma.a $(B)/libdgemma.so $(TEST_BIN)
+
+isa_flags = $(if $(findstring _amx,$1),$(FLAGS_amx),$(if $(findstring _avx512,$1),$(FLAGS_avx512),$(if $(findstring _avx2,$1),$(FLAGS_avx2))))
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(call isa_flags,$<) -MMD -MP -c $< -o $@
+
+$(B)/libdgemma.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/libdgemma.so: $(LIB_OBJ)
+	$(CC) -shared $(LDSAN) -o $@ $^ $(LDLIBS)
+
+$(B)/dgemma: $(CLI_OBJ) $(SRV_OBJ) $(B)/libdgemma.a
+	$(CC) $(LDSAN) -o $@ $(CLI_OBJ) $(SRV_OBJ) $(B)/libdgemma.a $(HTTPLIB) $(LDLIBS)
+
+$(B)/tests/%: tests/%.c $(B)/libdgemma.a tests/t.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDSAN) -o $@ $< $(B)/libdgemma.a $(LDLIBS)
+
+test: all
+	@sh tests/run.sh $(B)
+
+test-asan:
+	$(MAKE) BUILD=asan test
+
+clean:
+	rm -rf build build-asan
+
+.PHONY: all test test-asan clean
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

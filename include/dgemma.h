@@ -1,0 +1,142 @@
+/* dgemma — a C11 inference engine for DiffusionGemma (block-diffusion Gemma 4 MoE).
+ *
+ * The public API: opaque handles, status codes with messages, no global state.
+ * Every function that can fail returns a dg_status and, when `err` is non-NULL,
+ * fills it with a human-readable message naming the file / tensor / field at fault.
+ */
+#ifndef DGEMMA_H
+#define DGEMMA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DGEMMA_VERSION "0.1.0"
+
+typedef enum dg_status {
+    DG_OK = 0,
+    DG_ERR_IO,          /* file missing, unreadable, mmap failed */
+    DG_ERR_FORMAT,      /* malformed file: bad JSON, bad header, bad offsets */
+    DG_ERR_SHAPE,       /* tensor shape/dtype disagrees with config */
+    DG_ERR_MISSING,     /* required tensor or field absent */
+    DG_ERR_UNSUPPORTED, /* valid but not supported (model_type, dtype, mode) */
+    DG_ERR_NOMEM,
+    DG_ERR_ARG,         /* invalid argument / parameter value */
+    DG_ERR_RANGE,       /* token id, position or length out of range */
+    DG_ERR_CANCELLED,   /* stopped by a callback */
+} dg_status;
+
+typedef struct dg_error {
+    dg_status code;
+    char msg[1024];
+} dg_error;
+
+const char *dg_status_name(dg_status s);
+
+/* ---------------------------------------------------------------- model */
+
+typedef struct dg_model dg_model;
+
+typedef struct dg_load_params {
+    int n_layers;       /* > 0: keep only the first n layers (debug, MODEL.md §10.2); 0 = all */
+} dg_load_params;
+
+/* Load a model directory (config.json + safetensors, HF or MLX layout). Weights are mmapped. */
+dg_status dg_model_load(const char *dir, const dg_load_params *p, dg_model **out, dg_error *err);
+void dg_model_free(dg_model *m);
+
+typedef struct dg_model_info {
+    int vocab_size, hidden_size, n_layers, n_heads;
+    int n_experts, top_k, canvas_length, sliding_window;
+    int max_positions;
+    int quantized;              /* any MLX affine module */
+    size_t weight_bytes;        /* bytes of text weights mapped */
+} dg_model_info;
+void dg_model_get_info(const dg_model *m, dg_model_info *info);
+
+/* Generation defaults read from generation_config.json (or built-in). */
+typedef struct dg_gen_params {
+    int max_new_tokens;         /* canvases = ceil(max_new_tokens / canvas_length) */
+    int max_denoising_steps;    /* N */
+    double t_min, t_max;
+    double entropy_bound;
+    int stability_threshold;
+    double confidence_threshold;
+    int eos_ids[16];
+    int n_eos;
+    int pad_id;
+    uint64_t seed;
+} dg_gen_params;
+void dg_model_gen_defaults(const dg_model *m, dg_gen_params *p);
+dg_status dg_gen_params_validate(const dg_gen_params *p, dg_error *err);
+
+/* ---------------------------------------------------------------- context */
+
+typedef struct dg_ctx dg_ctx;
+
+typedef enum dg_isa { DG_ISA_AUTO = 0, DG_ISA_C, DG_ISA_AVX2, DG_ISA_AVX512, DG_ISA_AMX } dg_isa;
+const char *dg_isa_name(dg_isa isa);
+
+typedef struct dg_ctx_params {
+    int n_threads;      /* 0 = number of online CPUs */
+    int max_tokens;     /* most tokens the cache may hold (prompt + committed canvases); 0 = 8192 */
+    int n_seq;          /* independent sequences (batched canvases); 0 = 1 */
+    int max_chunk;      /* encoder chunk size in tokens; 0 = canvas_length */
+    int precise;        /* 1 = fp32 reference path (golden checks); 0 = fastest available */
+    dg_isa isa;         /* kernel path; AUTO picks the best the CPU supports (env DGEMMA_ISA) */
+} dg_ctx_params;
+
+dg_status dg_ctx_new(const dg_model *m, const dg_ctx_params *p, dg_ctx **out, dg_error *err);
+void dg_ctx_free(dg_ctx *c);
+dg_isa dg_ctx_isa(const dg_ctx *c);
+
+/* Number of tokens held in sequence `seq`'s cache. */
+int dg_cache_len(const dg_ctx *c, int seq);
+/* Forget everything (the sliding layers cannot be cut back partially). */
+void dg_cache_clear(dg_ctx *c, int seq);
+
+/* Encoder pass: append `n` tokens to sequence `seq` at positions len..len+n-1 (causal).
+ * Long inputs are chunked internally; `progress` (may be NULL) is called after each chunk. */
+typedef void (*dg_progress_fn)(void *user, int done, int total);
+dg_status dg_encode(dg_ctx *c, int seq, const int32_t *ids, int n,
+                    dg_progress_fn progress, void *user, dg_error *err);
+
+/* One decoder (denoising) step for `n_seq` sequences in lockstep.
+ * canvases[i]: canvas_length ids of sequence seqs[i], at positions cache_len..+L-1.
+ * sc[i]: NULL (no self-conditioning) or [L, V] processed logits of the previous step.
+ * logits[i]: output [L, V] softcapped logits. The caches are read, never written. */
+dg_status dg_decode_step(dg_ctx *c, int n_seq, const int *seqs,
+                         const int32_t *const *canvases, const float *const *sc,
+                         float *const *logits, dg_error *err);
+
+/* Debug taps: called with intermediate tensors (row-major float) during forward passes.
+ * what: "enc.k", "enc.v" ([n_kv, rows, D] of the new tokens), "enc.h", "dec.x0", "dec.h",
+ * "dec.router_idx" / "dec.router_w" (as float), "dec.prelogits". layer = -1 when not per layer. */
+typedef void (*dg_tap_fn)(void *user, const char *what, int layer,
+                          const float *data, int d0, int d1, int d2);
+void dg_ctx_set_tap(dg_ctx *c, dg_tap_fn fn, void *user);
+
+/* Time spent per part of the last decoder step (seconds), for benchmarks. */
+typedef struct dg_step_profile {
+    double attention, dense_mlp, router, experts, head, self_cond, other, total;
+    double weight_bytes, flops;
+} dg_step_profile;
+void dg_ctx_last_profile(const dg_ctx *c, dg_step_profile *p);
+
+/* ---------------------------------------------------------------- generation
+ * (section owned by src/gen/) */
+/* BEGIN GENERATION API */
+/* END GENERATION API */
+
+/* ---------------------------------------------------------------- tokenizer and chat template
+ * (section owned by src/text/) */
+/* BEGIN TOKENIZER API */
+/* END TOKENIZER API */
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,22 @@
+/* The dgemma command line: one file per subcommand, each `int cmd_X(int argc, char **argv)`
+ * returning the process exit status. Shared argument helpers live in args.c. */
+#ifndef DG_CLI_H
+#define DG_CLI_H
+#include <stdint.h>
+#include "dgemma.h"
+
+int cmd_check_golden(int argc, char **argv);
+int cmd_mkmodel(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+
+/* Strict numeric parsing for flags: the whole string must parse and lie in [lo, hi].
+ * On failure prints "dgemma: FLAG: ..." to stderr and returns 0. */
+int cli_int(const char *flag, const char *s, long lo, long hi, long *out);
+int cli_double(const char *flag, const char *s, double lo, double hi, double *out);
+int cli_u64(const char *flag, const char *s, uint64_t *out);
+/* Fetches the value of a flag that takes one: argv[++*i], or reports a missing value. */
+const char *cli_value(int argc, char **argv, int *i);
+/* Prints "dgemma: <msg>" for an error and returns exit status 1. */
+int cli_report(const dg_error *err);
+
+#endif

@@ -1,0 +1,31 @@
+/* dgemma — command dispatcher. */
+#include <stdio.h>
+#include <string.h>
+#include "cli/cli.h"
+
+typedef struct { const char *name; int (*fn)(int, char **); const char *help; } command;
+
+static const command commands[] = {
+    {"check-golden", cmd_check_golden, "check-golden DIR        compare against golden reference outputs"},
+    {"mkmodel", cmd_mkmodel, "mkmodel --preset P ...  write a synthetic checkpoint (tiny, 26b-a4b)"},
+    {"info", cmd_info, "info -m DIR             print a checkpoint's geometry and size"},
+};
+
+static void usage(FILE *f) {
+    fprintf(f, "dgemma %s — DiffusionGemma inference engine\n\nusage: dgemma COMMAND [options]\n\n", DGEMMA_VERSION);
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) fprintf(f, "  %s\n", commands[i].help);
+    fprintf(f, "\nRun 'dgemma COMMAND --help' for a command's options.\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "--version")) { printf("dgemma %s\n", DGEMMA_VERSION); return 0; }
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "dgemma: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

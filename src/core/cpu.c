@@ -1,0 +1,121 @@
+#include "core/cpu.h"
+#include "core/error.h"
+#include <stdlib.h>
+#include <string.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+#if defined(__linux__) && defined(__x86_64__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#define ARCH_GET_XCOMP_PERM 0x1022
+#define ARCH_REQ_XCOMP_PERM 0x1023
+#define XFEATURE_XTILEDATA 18
+#endif
+
+static unsigned long long xgetbv0(void) {
+#if defined(__x86_64__)
+    unsigned eax, edx;
+    __asm__ volatile("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
+    return ((unsigned long long)edx << 32) | eax;
+#else
+    return 0;
+#endif
+}
+
+void dg_cpu_detect(dg_cpu *c) {
+    memset(c, 0, sizeof *c);
+#if defined(__x86_64__)
+    unsigned a, b, cx, d;
+    if (!__get_cpuid(1, &a, &b, &cx, &d)) return;
+    int osxsave = (cx >> 27) & 1;
+    c->fma = (cx >> 12) & 1;
+    c->f16c = (cx >> 29) & 1;
+    unsigned long long xcr0 = osxsave ? xgetbv0() : 0;
+    int ymm_ok = (xcr0 & 0x6) == 0x6;
+    int zmm_ok = (xcr0 & 0xe6) == 0xe6;
+    if (__get_cpuid_max(0, 0) < 7) return;
+    __cpuid_count(7, 0, a, b, cx, d);
+    c->avx2 = ymm_ok && ((b >> 5) & 1) && c->fma;
+    c->avx512f = zmm_ok && ((b >> 16) & 1);
+    c->avx512bw = c->avx512f && ((b >> 30) & 1);
+    c->avx512vl = c->avx512f && ((b >> 31) & 1);
+    c->avx512vnni = c->avx512f && ((cx >> 11) & 1);
+    c->amx_bf16 = (d >> 22) & 1;
+    c->amx_tile = (d >> 24) & 1;
+    c->amx_int8 = (d >> 25) & 1;
+    unsigned a1, b1, c1, d1;
+    __cpuid_count(7, 1, a1, b1, c1, d1);
+    c->avx512bf16 = c->avx512f && ((a1 >> 5) & 1);
+#if defined(__linux__)
+    if (c->amx_tile && c->amx_int8) {
+        /* Linux hands out the AMX tile state per process on request. */
+        unsigned long bitmask = 0;
+        if (syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) == 0 &&
+            syscall(SYS_arch_prctl, ARCH_GET_XCOMP_PERM, &bitmask) == 0 &&
+            (bitmask & (1UL << XFEATURE_XTILEDATA)))
+            c->amx_usable = 1;
+    }
+#endif
+#endif
+}
+
+static int isa_supported(const dg_cpu *c, dg_isa isa) {
+    switch (isa) {
+    case DG_ISA_C: return 1;
+    case DG_ISA_AVX2: return c->avx2 && c->fma && c->f16c;
+    case DG_ISA_AVX512: return c->avx512f && c->avx512bw && c->avx512vl && c->avx512vnni;
+    case DG_ISA_AMX: return c->amx_usable && isa_supported(c, DG_ISA_AVX512);
+    default: return 0;
+    }
+}
+
+/* Paths with kernels in this build, best first. */
+static const dg_isa implemented[] = {DG_ISA_AVX2, DG_ISA_C};
+
+dg_isa dg_cpu_best_isa(const dg_cpu *c) {
+    for (size_t i = 0; i < sizeof implemented / sizeof *implemented; i++)
+        if (isa_supported(c, implemented[i])) return implemented[i];
+    return DG_ISA_C;
+}
+
+const char *dg_isa_name(dg_isa isa) {
+    switch (isa) {
+    case DG_ISA_AUTO: return "auto";
+    case DG_ISA_C: return "c";
+    case DG_ISA_AVX2: return "avx2";
+    case DG_ISA_AVX512: return "avx512";
+    case DG_ISA_AMX: return "amx";
+    }
+    return "?";
+}
+
+int dg_isa_parse(const char *s) {
+    if (!s || !*s || !strcmp(s, "auto")) return DG_ISA_AUTO;
+    if (!strcmp(s, "c") || !strcmp(s, "portable")) return DG_ISA_C;
+    if (!strcmp(s, "avx2")) return DG_ISA_AVX2;
+    if (!strcmp(s, "avx512")) return DG_ISA_AVX512;
+    if (!strcmp(s, "amx")) return DG_ISA_AMX;
+    return -1;
+}
+
+dg_status dg_cpu_resolve_isa(dg_isa want, dg_isa *out, dg_error *err) {
+    dg_cpu c;
+    dg_cpu_detect(&c);
+    if (want == DG_ISA_AUTO) {
+        const char *env = getenv("DGEMMA_ISA");
+        int e = dg_isa_parse(env);
+        if (e < 0) return dg_fail(err, DG_ERR_ARG, "DGEMMA_ISA=%s: expected amx, avx512, avx2, c or auto", env);
+        want = (dg_isa)e;
+    }
+    if (want == DG_ISA_AUTO) { *out = dg_cpu_best_isa(&c); return DG_OK; }
+    int have = 0;
+    for (size_t i = 0; i < sizeof implemented / sizeof *implemented; i++)
+        if (implemented[i] == want) have = 1;
+    if (!have)
+        return dg_fail(err, DG_ERR_UNSUPPORTED, "kernel path '%s' is not built into this dgemma", dg_isa_name(want));
+    if (!isa_supported(&c, want))
+        return dg_fail(err, DG_ERR_UNSUPPORTED, "this CPU cannot run the '%s' kernel path", dg_isa_name(want));
+    *out = want;
+    return DG_OK;
+}
