@@ -106,11 +106,16 @@ dg_status dg_encode(dg_ctx *c, int seq, const int32_t *ids, int n,
 
 /* One decoder (denoising) step for `n_seq` sequences in lockstep.
  * canvases[i]: canvas_length ids of sequence seqs[i], at positions cache_len..+L-1.
- * sc[i]: NULL (no self-conditioning) or [L, V] processed logits of the previous step.
- * logits[i]: output [L, V] softcapped logits. The caches are read, never written. */
+ * sc[i]: NULL (no self-conditioning) or [L, V] processed logits of the previous step
+ *        (logits / T). The buffer is CONSUMED: the step turns it into probabilities in
+ *        place, so that no second vocabulary-sized buffer is needed.
+ * logits[i]: output [L, V] softcapped logits (may be the same buffer as sc[i]).
+ * The caches are read, never written. */
 dg_status dg_decode_step(dg_ctx *c, int n_seq, const int *seqs,
-                         const int32_t *const *canvases, const float *const *sc,
+                         const int32_t *const *canvases, float *const *sc,
                          float *const *logits, dg_error *err);
+
+const dg_model *dg_ctx_model(const dg_ctx *c);
 
 /* Debug taps: called with intermediate tensors (row-major float) during forward passes.
  * what: "enc.k", "enc.v" ([n_kv, rows, D] of the new tokens), "enc.h", "dec.x0", "dec.h",

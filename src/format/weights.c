@@ -1,0 +1,147 @@
+#include "format/weights.h"
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "core/error.h"
+
+struct dg_weights {
+    dg_st_file **files;
+    int n_files;
+    const dg_tensor **index;    /* every tensor of every shard, sorted by name */
+    int n;
+};
+
+dg_status dg_read_file(const char *path, char **out, size_t *len, dg_error *err) {
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) return dg_fail(err, DG_ERR_IO, "%s: %s", path, strerror(errno));
+    if (fseek(f, 0, SEEK_END) != 0) { fclose(f); return dg_fail(err, DG_ERR_IO, "%s: cannot seek", path); }
+    long sz = ftell(f);
+    if (sz < 0 || sz > (64l << 20)) { fclose(f); return dg_fail(err, DG_ERR_FORMAT, "%s: unreasonable size", path); }
+    rewind(f);
+    char *buf = malloc((size_t)sz + 1);
+    if (!buf) { fclose(f); return dg_fail(err, DG_ERR_NOMEM, "%s: out of memory", path); }
+    size_t got = fread(buf, 1, (size_t)sz, f);
+    fclose(f);
+    if (got != (size_t)sz) { free(buf); return dg_fail(err, DG_ERR_IO, "%s: short read", path); }
+    buf[sz] = 0;
+    *out = buf;
+    if (len) *len = (size_t)sz;
+    return DG_OK;
+}
+
+static int by_name(const void *a, const void *b) {
+    return strcmp((*(const dg_tensor *const *)a)->name, (*(const dg_tensor *const *)b)->name);
+}
+
+static int file_exists(const char *p) {
+    struct stat sb;
+    return stat(p, &sb) == 0;
+}
+
+static dg_status add_file(dg_weights *w, const char *path, dg_error *err) {
+    dg_st_file **nf = realloc(w->files, (size_t)(w->n_files + 1) * sizeof *nf);
+    if (!nf) return dg_fail(err, DG_ERR_NOMEM, "out of memory");
+    w->files = nf;
+    dg_status st = dg_st_open(path, &w->files[w->n_files], err);
+    if (st) return st;
+    w->n_files++;
+    return DG_OK;
+}
+
+/* Opens the shards named in the index, each once, and checks every listed tensor is where
+ * the index says. */
+static dg_status open_sharded(dg_weights *w, const char *dir, const char *index_path, dg_error *err) {
+    char *text;
+    dg_status st = dg_read_file(index_path, &text, NULL, err);
+    if (st) return st;
+    cJSON *root = cJSON_Parse(text);
+    free(text);
+    const cJSON *map = root ? cJSON_GetObjectItemCaseSensitive(root, "weight_map") : NULL;
+    if (!cJSON_IsObject(map)) {
+        cJSON_Delete(root);
+        return dg_fail(err, DG_ERR_FORMAT, "%s: expected an object with a \"weight_map\" object", index_path);
+    }
+    char path[4096];
+    for (const cJSON *e = map->child; e && !st; e = e->next) {
+        if (!cJSON_IsString(e) || strchr(e->valuestring, '/') || !strcmp(e->valuestring, "..")) {
+            st = dg_fail(err, DG_ERR_FORMAT, "%s: weight_map[\"%s\"] must be a file name", index_path, e->string);
+            break;
+        }
+        int seen = 0;
+        for (int i = 0; i < w->n_files; i++) {
+            const char *p = dg_st_path(w->files[i]);
+            const char *base = strrchr(p, '/');
+            if (!strcmp(base ? base + 1 : p, e->valuestring)) seen = 1;
+        }
+        if (!seen) {
+            snprintf(path, sizeof path, "%s/%s", dir, e->valuestring);
+            st = add_file(w, path, err);
+        }
+    }
+    for (const cJSON *e = map->child; e && !st; e = e->next) {
+        const dg_tensor *found = NULL;
+        for (int i = 0; i < w->n_files && !found; i++) {
+            const char *p = dg_st_path(w->files[i]);
+            const char *base = strrchr(p, '/');
+            if (!strcmp(base ? base + 1 : p, e->valuestring)) found = dg_st_find(w->files[i], e->string);
+        }
+        if (!found) st = dg_fail(err, DG_ERR_MISSING, "%s/%s: tensor '%s' listed in the index is not in that shard", dir, e->valuestring, e->string);
+    }
+    cJSON_Delete(root);
+    return st;
+}
+
+dg_status dg_weights_open(const char *dir, dg_weights **out, dg_error *err) {
+    *out = NULL;
+    dg_weights *w = calloc(1, sizeof *w);
+    if (!w) return dg_fail(err, DG_ERR_NOMEM, "out of memory");
+    char path[4096];
+    dg_status st;
+    snprintf(path, sizeof path, "%s/model.safetensors.index.json", dir);
+    if (file_exists(path)) st = open_sharded(w, dir, path, err);
+    else {
+        snprintf(path, sizeof path, "%s/model.safetensors", dir);
+        if (!file_exists(path))
+            st = dg_fail(err, DG_ERR_MISSING, "%s: no model.safetensors or model.safetensors.index.json", dir);
+        else st = add_file(w, path, err);
+    }
+    if (st) { dg_weights_close(w); return st; }
+    for (int i = 0; i < w->n_files; i++) w->n += dg_st_count(w->files[i]);
+    w->index = malloc((size_t)(w->n ? w->n : 1) * sizeof *w->index);
+    if (!w->index) { dg_weights_close(w); return dg_fail(err, DG_ERR_NOMEM, "out of memory"); }
+    int k = 0;
+    for (int i = 0; i < w->n_files; i++)
+        for (int j = 0; j < dg_st_count(w->files[i]); j++) w->index[k++] = dg_st_at(w->files[i], j);
+    qsort(w->index, (size_t)w->n, sizeof *w->index, by_name);
+    for (int i = 1; i < w->n; i++)
+        if (!strcmp(w->index[i]->name, w->index[i - 1]->name)) {
+            st = dg_fail(err, DG_ERR_FORMAT, "tensor '%s' appears in both %s and %s", w->index[i]->name,
+                         w->index[i - 1]->file, w->index[i]->file);
+            dg_weights_close(w);
+            return st;
+        }
+    *out = w;
+    return DG_OK;
+}
+
+void dg_weights_close(dg_weights *w) {
+    if (!w) return;
+    for (int i = 0; i < w->n_files; i++) dg_st_close(w->files[i]);
+    free(w->files);
+    free(w->index);
+    free(w);
+}
+
+const dg_tensor *dg_weights_find(const dg_weights *w, const char *name) {
+    dg_tensor key = {.name = name};
+    const dg_tensor *kp = &key;
+    const dg_tensor **r = bsearch(&kp, w->index, (size_t)w->n, sizeof *w->index, by_name);
+    return r ? *r : NULL;
+}
+
+int dg_weights_count(const dg_weights *w) { return w->n; }
+const dg_tensor *dg_weights_at(const dg_weights *w, int i) { return w->index[i]; }

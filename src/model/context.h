@@ -1,0 +1,55 @@
+/* Per-context state: thread pool, kernels, K/V caches of each sequence, and every scratch
+ * buffer of the forward pass, all allocated once in dg_ctx_new. */
+#ifndef DG_MODEL_CONTEXT_H
+#define DG_MODEL_CONTEXT_H
+#include "core/pool.h"
+#include "kernels/gemm.h"
+#include "model/model.h"
+
+/* One layer's cache: K and V as [n_kv][cap][D] fp32. Holds positions [len - n, len). */
+typedef struct dg_kv {
+    float *k, *v;
+    int cap, n;
+} dg_kv;
+
+typedef struct dg_seq {
+    int len;            /* tokens encoded so far (next position) */
+    dg_kv *kv;          /* per layer */
+} dg_seq;
+
+/* A run of rows of one sequence inside a forward pass. */
+typedef struct dg_span {
+    int seq;            /* index into ctx->seqs */
+    int row0, rows;     /* rows of the activation matrices */
+    int pos0;           /* absolute position of the first row */
+} dg_span;
+
+struct dg_ctx {
+    const dg_model *m;
+    dg_pool *pool;
+    dg_kernels k;
+    int n_threads, max_tokens, n_seq, max_chunk, max_rows;
+    dg_seq *seqs;
+    /* activations, max_rows rows each */
+    float *x, *xn, *r, *a, *q, *kn, *vn, *att, *h1, *g, *u, *m1, *m2;
+    float *slot_out;            /* [max_rows, top_k, H]: expert outputs before the weighted sum */
+    int *route_idx;             /* [max_rows, top_k] */
+    float *route_w;             /* [max_rows, top_k] */
+    float *router_logits;       /* [max_rows, E] */
+    int *exp_count, *exp_rows;  /* per expert: count; rows list [E][max_rows] as (row*K + slot) */
+    float **exp_scratch;        /* per thread: gathered rows + gate_up + act */
+    float **att_scratch;        /* per thread: scores over keys */
+    int *att_blk;               /* attention task decomposition: span and first row per block */
+    float *rope_cs, *rope_sn;   /* [max_rows, Dmax/2] for the current pass, per layer type */
+    double *inv_freq_s, *inv_freq_f;
+    dg_tap_fn tap;
+    void *tap_user;
+    dg_step_profile prof;
+};
+
+/* Forward passes (forward.c). */
+dg_status dg_forward_encode(dg_ctx *c, int seq, const int32_t *ids, int n, dg_error *err);
+dg_status dg_forward_decode(dg_ctx *c, int n_seq, const int *seqs, const int32_t *const *canvases,
+                            float *const *sc, float *const *logits, dg_error *err);
+
+#endif
