@@ -62,8 +62,13 @@ test: all
 test-asan:
 	$(MAKE) BUILD=asan test
 
+# Everything CI runs: the release tests, then the same tests under ASan+UBSan.
+check:
+	$(MAKE) test
+	$(MAKE) test-asan
+
 clean:
 	rm -rf build build-asan
 
-.PHONY: all test test-asan clean
+.PHONY: all test test-asan check clean
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

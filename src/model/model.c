@@ -10,6 +10,7 @@
 
 typedef struct binder {
     dg_model *m;
+    const char *dir;
     float *small_next, *small_end;
     dg_error *err;
 } binder;
@@ -42,7 +43,7 @@ static dg_status shape_error(binder *b, const dg_tensor *t, int nd, const int64_
 /* A 1-D float vector (norm weights, scales): copied to fp32 (tiny). */
 static dg_status bind_vec(binder *b, const char *name, int64_t len, const float **out) {
     const dg_tensor *t = dg_weights_find(b->m->w, name);
-    if (!t) return dg_fail(b->err, DG_ERR_MISSING, "missing tensor '%s'", name);
+    if (!t) return dg_fail(b->err, DG_ERR_MISSING, "%s: missing tensor '%s'", b->dir, name);
     if (!shape_is(t, 1, &len)) return shape_error(b, t, 1, &len);
     if (t->dtype != DG_DT_BF16 && t->dtype != DG_DT_F32 && t->dtype != DG_DT_F16)
         return dg_fail(b->err, DG_ERR_SHAPE, "%s: tensor '%s' has dtype %s (expected BF16, F16 or F32)", t->file, t->name, dg_dtype_name(t->dtype));
@@ -93,7 +94,7 @@ static dg_status bind_mat(binder *b, const char *module, int n_exp, int64_t rows
     snprintf(bname, sizeof bname, "%s.biases", module);
     const dg_tensor *t = dg_weights_find(m->w, name);
     if (!t && n_exp) t = dg_weights_find(m->w, module);
-    if (!t) return dg_fail(b->err, DG_ERR_MISSING, "missing tensor '%s'", name);
+    if (!t) return dg_fail(b->err, DG_ERR_MISSING, "%s: missing tensor '%s'", b->dir, name);
     const dg_tensor *sc = dg_weights_find(m->w, sname), *bi = dg_weights_find(m->w, bname);
     int nd = n_exp ? 3 : 2;
     int64_t want[3];
@@ -127,12 +128,15 @@ static dg_status bind_mat(binder *b, const char *module, int n_exp, int64_t rows
         return dg_fail(b->err, DG_ERR_UNSUPPORTED, "%s: '%s'/'%s' must be BF16", sc->file, sname, bname);
     if (t->ndim != nd || sc->ndim != nd || bi->ndim != nd)
         return dg_fail(b->err, DG_ERR_SHAPE, "%s: quantized '%s' must have %d dimensions", t->file, module, nd);
-    for (int i = 0; i < nd - 1; i++)
-        if (t->shape[i] != want[i] || sc->shape[i] != want[i] || bi->shape[i] != want[i]) {
-            char got[128];
-            return dg_fail(b->err, DG_ERR_SHAPE, "%s: quantized '%s' has shape %s; config.json implies %lld rows",
-                           t->file, t->name, shape_str(t, got, sizeof got), (long long)rows);
-        }
+    const dg_tensor *parts[3] = {t, sc, bi};
+    for (int k = 0; k < 3; k++)
+        for (int i = 0; i < nd - 1; i++)
+            if (parts[k]->shape[i] != want[i]) {
+                char got[128];
+                return dg_fail(b->err, DG_ERR_SHAPE, "%s: quantized tensor '%s' has shape %s; config.json implies %s%lld rows",
+                               parts[k]->file, parts[k]->name, shape_str(parts[k], got, sizeof got),
+                               n_exp ? "experts x " : "", (long long)rows);
+            }
     if (sc->shape[nd - 1] != bi->shape[nd - 1])
         return dg_fail(b->err, DG_ERR_SHAPE, "%s: '%s' and '%s' disagree in shape", sc->file, sname, bname);
     int64_t packed = t->shape[nd - 1], ngroups = sc->shape[nd - 1];
@@ -220,7 +224,7 @@ static dg_status check_quant_overrides(binder *b) {
         char n[512];
         snprintf(n, sizeof n, "%s.scales", e->string);
         if (!dg_weights_find(b->m->w, n))
-            return dg_fail(b->err, DG_ERR_MISSING, "config.json: quantization override '%s' names no quantized module in the checkpoint", e->string);
+            return dg_fail(b->err, DG_ERR_MISSING, "%s/config.json: quantization override '%s' names no quantized module in the checkpoint", b->dir, e->string);
     }
     return DG_OK;
 }
@@ -262,7 +266,7 @@ dg_status dg_model_load(const char *dir, const dg_load_params *lp, dg_model **ou
     m->small = malloc(small * sizeof(float));
     m->layers = calloc((size_t)nl, sizeof *m->layers);
     if (!m->small || !m->layers) { st = dg_fail(err, DG_ERR_NOMEM, "out of memory"); goto fail; }
-    binder b = {m, m->small, m->small + small, err};
+    binder b = {m, dir, m->small, m->small + small, err};
     if ((st = bind_mat(&b, "model.decoder.embed_tokens", 0, c->vocab, H, &m->embed))) goto fail;
     if ((st = bind_vec(&b, "model.decoder.norm.weight", H, &m->final_norm))) goto fail;
     if ((st = bind_vec(&b, "model.decoder.self_conditioning.pre_norm.weight", H, &m->sc_pre_norm))) goto fail;
