@@ -4,6 +4,7 @@
 #include <string.h>
 #include "core/cpu.h"
 #include "core/error.h"
+#include "model/attention.h"
 #include "model/context.h"
 
 #include <unistd.h>
@@ -59,18 +60,18 @@ dg_status dg_ctx_new(const dg_model *m, const dg_ctx_params *p, dg_ctx **out, dg
     c->route_idx = calloc((size_t)R * K, sizeof(int));
     c->exp_count = calloc((size_t)E, sizeof(int));
     c->exp_rows = calloc((size_t)E * R, sizeof(int));
-    c->att_blk = calloc(2 * ((size_t)R + 64), sizeof(int));
+    c->att_vt = falloc((size_t)kvmax * ((size_t)c->max_tokens + (size_t)R), &ok);
     c->rope_cs = falloc(2 * (size_t)R * hmax, &ok);
     c->rope_sn = falloc(2 * (size_t)R * hmax, &ok);
     c->inv_freq_s = calloc((size_t)hmax, sizeof(double));
     c->inv_freq_f = calloc((size_t)hmax, sizeof(double));
     c->exp_scratch = calloc((size_t)c->n_threads, sizeof(float *));
     c->att_scratch = calloc((size_t)c->n_threads, sizeof(float *));
-    if (!c->route_idx || !c->exp_count || !c->exp_rows || !c->att_blk || !c->inv_freq_s || !c->inv_freq_f ||
+    if (!c->route_idx || !c->exp_count || !c->exp_rows || !c->inv_freq_s || !c->inv_freq_f ||
         !c->exp_scratch || !c->att_scratch) ok = 0;
     for (int t = 0; ok && t < c->n_threads; t++) {
         c->exp_scratch[t] = falloc((size_t)R * (2 * (size_t)H + 3 * (size_t)Ie), &ok);
-        c->att_scratch[t] = falloc((size_t)c->max_tokens + (size_t)R + 16, &ok);
+        c->att_scratch[t] = falloc((size_t)DG_ATT_ROWS * ((size_t)c->max_tokens + (size_t)R), &ok);
     }
     if (ok) {
         /* inv_freq[j] = 1 / theta^(2j / D); proportional RoPE: only the first pairs rotate,
@@ -87,7 +88,8 @@ dg_status dg_ctx_new(const dg_model *m, const dg_ctx_params *p, dg_ctx **out, dg
         for (int li = 0; li < m->n_layers; li++) {
             const dg_layer *L = &m->layers[li];
             dg_kv *kv = &c->seqs[s].kv[li];
-            kv->cap = L->full ? c->max_tokens : imax(1, cfg->window - 1) + c->max_chunk;
+            /* room for the decoder to stage a canvas after the cache entries */
+            kv->cap = (L->full ? c->max_tokens : imax(1, cfg->window - 1)) + c->max_rows;
             kv->k = falloc((size_t)L->n_kv * kv->cap * L->D, &ok);
             kv->v = falloc((size_t)L->n_kv * kv->cap * L->D, &ok);
         }
@@ -115,7 +117,7 @@ void dg_ctx_free(dg_ctx *c) {
     free(c->x); free(c->xn); free(c->r); free(c->a); free(c->h1); free(c->m1); free(c->m2);
     free(c->q); free(c->att); free(c->kn); free(c->vn); free(c->g); free(c->u);
     free(c->slot_out); free(c->route_w); free(c->router_logits); free(c->route_idx);
-    free(c->exp_count); free(c->exp_rows); free(c->att_blk);
+    free(c->exp_count); free(c->exp_rows); free(c->att_vt);
     free(c->rope_cs); free(c->rope_sn); free(c->inv_freq_s); free(c->inv_freq_f);
     dg_kernels_free(&c->k);
     if (c->pool) dg_pool_free(c->pool);

@@ -38,14 +38,22 @@ struct dg_ctx {
     float *router_logits;       /* [max_rows, E] */
     int *exp_count, *exp_rows;  /* per expert: count; rows list [E][max_rows] as (row*K + slot) */
     float **exp_scratch;        /* per thread: gathered rows + gate_up + act */
-    float **att_scratch;        /* per thread: scores over keys */
-    int *att_blk;               /* attention task decomposition: span and first row per block */
+    float **att_scratch;        /* per thread: scores of a block of query rows over all keys */
+    float *att_vt;              /* V transposed for one layer: [n_kv][D][keys] */
     float *rope_cs, *rope_sn;   /* [max_rows, Dmax/2] for the current pass, per layer type */
     double *inv_freq_s, *inv_freq_f;
     dg_tap_fn tap;
     void *tap_user;
     dg_step_profile prof;
 };
+
+/* One forward pass over the rows of several spans. */
+typedef struct dg_pass {
+    dg_ctx *c;
+    const dg_span *sp;
+    int nsp, S;
+    int decoder;
+} dg_pass;
 
 /* Forward passes (forward.c). */
 dg_status dg_forward_encode(dg_ctx *c, int seq, const int32_t *ids, int n, dg_error *err);

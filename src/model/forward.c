@@ -6,6 +6,7 @@
 #include <time.h>
 #include "core/error.h"
 #include "kernels/ops.h"
+#include "model/attention.h"
 #include "model/context.h"
 
 static double now(void) {
@@ -14,12 +15,7 @@ static double now(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-typedef struct pass {
-    dg_ctx *c;
-    const dg_span *sp;
-    int nsp, S;
-    int decoder;
-} pass;
+typedef dg_pass pass;
 
 /* ---------------------------------------------------------------- RoPE */
 
@@ -68,83 +64,6 @@ static void qkv_row(void *user, int row, int thread) {
         dg_rmsnorm(v + h * D, v + h * D, NULL, D, cfg->eps);
         dg_rmsnorm(k + h * D, k + h * D, L->k_norm, D, cfg->eps);
         dg_rope(k + h * D, cs, sn, D);
-    }
-}
-
-/* ---------------------------------------------------------------- attention */
-
-#define ATT_ROWS 8
-
-typedef struct att_job {
-    pass *ps;
-    const dg_layer *L;
-    int li;
-    int *task_span, *task_row0;     /* decomposition: (span, head, row block) */
-    int n_tasks_per_head_total;
-} att_job;
-
-/* Scores, softmax and weighted sum for ATT_ROWS query rows of one head. Keys are
- * [cache entries of this layer] ++ [this pass's new rows of the same span (decoder only)]. */
-static void attention_task(void *user, int task, int thread) {
-    att_job *j = user;
-    pass *ps = j->ps;
-    dg_ctx *c = ps->c;
-    const dg_layer *L = j->L;
-    const dg_config *cfg = &c->m->cfg;
-    int nq = cfg->n_heads, D = L->D, nkv = L->n_kv, group = nq / nkv;
-    int h = task % nq, blk = task / nq;
-    const dg_span *sp = &ps->sp[j->task_span[blk]];
-    int r0 = j->task_row0[blk], r1 = r0 + ATT_ROWS < sp->rows ? r0 + ATT_ROWS : sp->rows;
-    const dg_seq *seq = &c->seqs[sp->seq];
-    const dg_kv *kv = &seq->kv[j->li];
-    int g = h / group;
-    const float *Kc = kv->k + (size_t)g * kv->cap * D, *Vc = kv->v + (size_t)g * kv->cap * D;
-    int nc = kv->n;                 /* cache entries visible as a block */
-    int cache_pos0 = seq->len - kv->n;
-    if (!ps->decoder) cache_pos0 = seq->len - (kv->n - sp->rows);  /* new rows already appended */
-    const float *Kn = c->kn + (size_t)sp->row0 * nkv * D + (size_t)g * D, *Vn = c->vn + (size_t)sp->row0 * nkv * D + (size_t)g * D;
-    int nn = ps->decoder ? sp->rows : 0, ldn = nkv * D;
-    float *sc = c->att_scratch[thread];
-    for (int i = r0; i < r1; i++) {
-        const float *q = c->q + (size_t)(sp->row0 + i) * nq * D + (size_t)h * D;
-        float *out = c->att + (size_t)(sp->row0 + i) * nq * D + (size_t)h * D;
-        int qpos = sp->pos0 + i;
-        int lo = 0, hi = nc;        /* visible cache range */
-        if (!ps->decoder) {
-            hi = qpos - cache_pos0 + 1;
-            if (!L->full) { int l2 = qpos - cfg->window + 1 - cache_pos0; if (l2 > lo) lo = l2; }
-        }
-        float mx = -INFINITY;
-        int nk = 0;
-        for (int t = lo; t < hi; t++, nk++) {
-            const float *kk = Kc + (size_t)t * D;
-            float s = 0;
-            for (int d = 0; d < D; d++) s += q[d] * kk[d];
-            sc[nk] = s;
-            if (s > mx) mx = s;
-        }
-        for (int t = 0; t < nn; t++, nk++) {
-            const float *kk = Kn + (size_t)t * ldn;
-            float s = 0;
-            for (int d = 0; d < D; d++) s += q[d] * kk[d];
-            sc[nk] = s;
-            if (s > mx) mx = s;
-        }
-        double sum = 0;
-        for (int t = 0; t < nk; t++) { sc[t] = expf(sc[t] - mx); sum += sc[t]; }
-        float inv = (float)(1.0 / sum);
-        for (int d = 0; d < D; d++) out[d] = 0;
-        int t = 0;
-        for (int e = lo; e < hi; e++, t++) {
-            const float *vv = Vc + (size_t)e * D;
-            float p = sc[t] * inv;
-            for (int d = 0; d < D; d++) out[d] += p * vv[d];
-        }
-        for (int e = 0; e < nn; e++, t++) {
-            const float *vv = Vn + (size_t)e * ldn;
-            float p = sc[t] * inv;
-            for (int d = 0; d < D; d++) out[d] += p * vv[d];
-        }
     }
 }
 
@@ -250,14 +169,7 @@ static void layer_forward(pass *ps, int li) {
     }
     int last_encoder_layer = !ps->decoder && li == m->n_layers - 1 && !c->tap;
     if (!last_encoder_layer) {   /* the encoder's output after the last K/V is never used */
-        int nblk = 0;
-        for (int s = 0; s < ps->nsp; s++) nblk += (ps->sp[s].rows + ATT_ROWS - 1) / ATT_ROWS;
-        int *ts = c->att_blk, *tr = ts + nblk;
-        int b = 0;
-        for (int s = 0; s < ps->nsp; s++)
-            for (int r = 0; r < ps->sp[s].rows; r += ATT_ROWS, b++) { ts[b] = s; tr[b] = r; }
-        att_job aj = {ps, L, li, ts, tr, 0};
-        dg_pool_run(c->pool, nblk * nq, attention_task, &aj);
+        dg_attention(ps, li);
         dg_gemm(&c->k, c->pool, &L->o, c->att, S, qd, c->a, H);
         for (int i = 0; i < S; i++) {
             float *a = c->a + (size_t)i * H, *r = c->r + (size_t)i * H;
