@@ -134,6 +134,111 @@ void dg_ctx_last_profile(const dg_ctx *c, dg_step_profile *p);
 /* ---------------------------------------------------------------- generation
  * (section owned by src/gen/) */
 /* BEGIN GENERATION API */
+
+/* Built-in generation defaults (GENERATION.md §1 table; seed 0). */
+void dg_gen_params_default(dg_gen_params *p);
+/* Temperature of step k (1 = hottest) of p->max_denoising_steps: t_min + (t_max - t_min) * n / N. */
+double dg_step_temperature(const dg_gen_params *p, int k);
+
+/* The model a context was created for (implemented with the context). */
+const dg_model *dg_ctx_model(const dg_ctx *c);
+
+/* ---- sampler: one denoising step's decisions on given logits (GENERATION.md §4).
+ * Reusable scratch and threads for an [L, V] block; nothing is allocated per step. */
+typedef struct dg_sampler dg_sampler;
+/* n_threads: 0 = online CPUs. isa: DG_ISA_AUTO picks AVX2 when the CPU has it, DG_ISA_C forces
+ * the portable kernel; AVX-512/AMX requests use the AVX2 kernel. */
+dg_status dg_sampler_new(int L, int V, int n_threads, dg_isa isa, dg_sampler **out, dg_error *err);
+void dg_sampler_free(dg_sampler *s);
+
+typedef struct dg_step {
+    /* in */
+    const float *logits;        /* [L, V] softcapped decoder logits */
+    float *pl;                  /* out [L, V]: logits / T, the next step's self-conditioning
+                                   input; may equal logits (converted in place) */
+    int canvas, step;           /* canvas index (0-based), step k (1-based, 1 = hottest) */
+    /* out, caller-owned arrays of L */
+    int32_t *sampled, *argmax, *next;   /* next = renoised canvas (input of step k + 1) */
+    uint8_t *accept;
+    double *entropy;            /* nats */
+    double T, mean_entropy;
+    int n_accept;
+} dg_step;
+/* Temperature, per-position sample/argmax/entropy, entropy-bound acceptance, renoise.
+ * Fails with DG_ERR_RANGE on non-finite logits. */
+dg_status dg_sampler_step(dg_sampler *s, const dg_gen_params *p, dg_step *st, dg_error *err);
+
+/* Stop test of §2.2 after a step. `run` (reset to 0 per canvas) counts the consecutive
+ * previous argmax canvases equal to the current one; prev = argmax of the previous step of
+ * this canvas or NULL at step 1. Returns 1 when the canvas halts (stable and confident). */
+int dg_stop_test(const dg_gen_params *p, const int32_t *prev, const int32_t *argmax, int L,
+                 double mean_entropy, int *run, int *stable, int *confident);
+
+/* ---- generation loop (GENERATION.md §2), one sequence. */
+typedef enum dg_finish {
+    DG_FINISH_NONE = 0,
+    DG_FINISH_STOP,             /* a committed canvas held an EOS id */
+    DG_FINISH_LENGTH,           /* ceil(max_new_tokens / L) canvases committed */
+    DG_FINISH_CANCELLED,        /* a callback returned nonzero */
+} dg_finish;
+const char *dg_finish_name(dg_finish f);
+
+/* One denoising step as callbacks see it (read-only, valid during the call). */
+typedef struct dg_gen_frame {
+    int canvas, step, max_steps, L, V;
+    double T, mean_entropy;
+    int n_accept, stable, confident, stop;
+    const int32_t *input;       /* the canvas fed to the decoder */
+    const float *sc;            /* its self-conditioning input [L, V] (NULL at step 1) */
+    const float *logits;        /* raw logits [L, V]: on_trace only, NULL in on_step */
+    const float *pl;            /* processed logits [L, V] */
+    const int32_t *argmax, *sampled, *next;
+    const uint8_t *accept;
+    const double *entropy;
+    double step_seconds;        /* decoder + sampler wall time of this step */
+} dg_gen_frame;
+
+/* Return nonzero to cancel: dg_generate then returns DG_ERR_CANCELLED with the partial result. */
+typedef int (*dg_gen_step_fn)(void *user, const dg_gen_frame *f);
+/* A committed canvas: ids[L] (pads after an EOS); n_emit = tokens before the EOS (L if none). */
+typedef int (*dg_gen_canvas_fn)(void *user, int canvas, const int32_t *ids, int L, int n_emit, int n_steps);
+
+typedef struct dg_gen_callbacks {
+    dg_progress_fn on_prefill;  /* forwarded to dg_encode for the prompt */
+    dg_gen_step_fn on_step;     /* after each step's decisions (live view) */
+    dg_gen_step_fn on_trace;    /* same plus raw logits (costs a third [L, V] buffer) */
+    dg_gen_canvas_fn on_canvas; /* after each commit (streaming) */
+    void *user;
+} dg_gen_callbacks;
+
+typedef struct dg_gen_result {
+    int32_t *ids;               /* committed canvases, whole (pads included); malloc'ed */
+    int n_ids;
+    int n_emitted;              /* tokens before the EOS: the "committed tokens" of metrics */
+    dg_finish finish;
+    int stop_id;                /* the EOS id that ended generation, or -1 */
+    int prompt_tokens;
+    int n_canvases;             /* canvases denoised (the last may be partial on cancel) */
+    int *steps;                 /* decoder steps per canvas [n_canvases]; malloc'ed */
+    int n_steps;                /* decoder steps in all */
+    int n_early_halt;           /* canvases halted by the stable-and-confident rule */
+    double t_prefill, t_steps, t_sampler, t_commit;  /* seconds (t_steps includes t_sampler) */
+    double t_first_canvas, t_total;                  /* from the start of dg_generate */
+} dg_gen_result;
+void dg_gen_result_free(dg_gen_result *r);
+
+/* Buffers ([L, V] logits and processed logits, canvases) and sampler threads, reused by every
+ * dg_generate call on this context. n_threads: sampler threads, 0 = online CPUs. */
+typedef struct dg_generator dg_generator;
+dg_status dg_generator_new(dg_ctx *ctx, int n_threads, dg_generator **out, dg_error *err);
+void dg_generator_free(dg_generator *g);
+
+/* Prefill `prompt` into sequence `seq` (appended to what its cache holds), then denoise and
+ * commit canvases. res is filled (and must be freed) whatever the status, once it was cleared
+ * by this call; on DG_ERR_CANCELLED it holds the canvases committed so far. */
+dg_status dg_generate(dg_generator *g, int seq, const int32_t *prompt, int n_prompt,
+                      const dg_gen_params *p, const dg_gen_callbacks *cb,
+                      dg_gen_result *res, dg_error *err);
 /* END GENERATION API */
 
 /* ---------------------------------------------------------------- tokenizer and chat template
