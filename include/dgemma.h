@@ -140,8 +140,6 @@ void dg_gen_params_default(dg_gen_params *p);
 /* Temperature of step k (1 = hottest) of p->max_denoising_steps: t_min + (t_max - t_min) * n / N. */
 double dg_step_temperature(const dg_gen_params *p, int k);
 
-/* The model a context was created for (implemented with the context). */
-const dg_model *dg_ctx_model(const dg_ctx *c);
 
 /* ---- sampler: one denoising step's decisions on given logits (GENERATION.md §4).
  * Reusable scratch and threads for an [L, V] block; nothing is allocated per step. */
@@ -189,7 +187,7 @@ typedef struct dg_gen_frame {
     double T, mean_entropy;
     int n_accept, stable, confident, stop;
     const int32_t *input;       /* the canvas fed to the decoder */
-    const float *sc;            /* its self-conditioning input [L, V] (NULL at step 1) */
+    const float *sc;            /* always NULL: the decoder consumes the self-conditioning input */
     const float *logits;        /* raw logits [L, V]: on_trace only, NULL in on_step */
     const float *pl;            /* processed logits [L, V] */
     const int32_t *argmax, *sampled, *next;

@@ -7,7 +7,7 @@
 #include "t.h"
 #include "golden_io.h"
 #include "mock_model.h"
-#include "gen/gen_config.h"
+#include "format/gen_config.h"
 #include "cli/cli.h"
 
 typedef struct mock { dg_ctx ctx; gio_file g; cJSON *j; dg_gen_params p, sched; int32_t prompt[64]; } mock;

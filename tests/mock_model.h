@@ -53,7 +53,7 @@ dg_status dg_encode(dg_ctx *c, int seq, const int32_t *ids, int n, dg_progress_f
 }
 
 dg_status dg_decode_step(dg_ctx *c, int n_seq, const int *seqs, const int32_t *const *canvases,
-                         const float *const *sc, float *const *logits, dg_error *err) {
+                         float *const *sc, float *const *logits, dg_error *err) {
     const int L = c->m.L, V = c->m.V;
     CHECK(n_seq == 1 && seqs[0] == 0, "one sequence");
     c->step++;

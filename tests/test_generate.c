@@ -5,7 +5,7 @@
  * itself, so this test links only src/gen and src/core from the library. */
 #include "t.h"
 #include "golden_io.h"
-#include "gen/gen_config.h"
+#include "format/gen_config.h"
 #include "mock_model.h"
 #include <math.h>
 #include <string.h>

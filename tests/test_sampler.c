@@ -3,7 +3,7 @@
  * models' goldens — each with the portable and (when present) the AVX2 kernel, in place and not. */
 #include "t.h"
 #include "golden_io.h"
-#include "gen/gen_config.h"
+#include "format/gen_config.h"
 #include "gen/rng.h"
 #include "core/cpu.h"
 #include <math.h>

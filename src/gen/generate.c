@@ -11,7 +11,8 @@ struct dg_generator {
     dg_ctx *ctx;
     int L, V, max_positions, n_threads;
     dg_sampler *sampler;
-    float *pl[2];           /* processed logits, ping-pong: step k's pl is step k + 1's sc */
+    float *pl;              /* processed logits; step k's pl is step k + 1's sc, which the
+                               decoder consumes in place before writing that step's logits */
     float *raw;             /* raw logits when a trace wants them (else decoded into pl[cur]) */
     int32_t *canvas, *next, *sampled, *am[2];
     uint8_t *accept;
@@ -36,7 +37,7 @@ const char *dg_finish_name(dg_finish f) {
 void dg_generator_free(dg_generator *g) {
     if (!g) return;
     dg_sampler_free(g->sampler);
-    free(g->pl[0]); free(g->pl[1]); free(g->raw);
+    free(g->pl); free(g->raw);
     free(g->canvas); free(g->next); free(g->sampled); free(g->am[0]); free(g->am[1]);
     free(g->accept); free(g->H);
     free(g);
@@ -59,8 +60,7 @@ dg_status dg_generator_new(dg_ctx *ctx, int n_threads, dg_generator **out, dg_er
     g->max_positions = info.max_positions;
     g->n_threads = n_threads;
     size_t LV = (size_t)g->L * (size_t)g->V, L = (size_t)g->L;
-    g->pl[0] = malloc(LV * sizeof(float));
-    g->pl[1] = malloc(LV * sizeof(float));
+    g->pl = malloc(LV * sizeof(float));
     g->canvas = malloc(L * 4);
     g->next = malloc(L * 4);
     g->sampled = malloc(L * 4);
@@ -68,9 +68,9 @@ dg_status dg_generator_new(dg_ctx *ctx, int n_threads, dg_generator **out, dg_er
     g->am[1] = malloc(L * 4);
     g->accept = malloc(L);
     g->H = malloc(L * sizeof(double));
-    if (!g->pl[0] || !g->pl[1] || !g->canvas || !g->next || !g->sampled || !g->am[0] || !g->am[1] || !g->accept || !g->H) {
+    if (!g->pl || !g->canvas || !g->next || !g->sampled || !g->am[0] || !g->am[1] || !g->accept || !g->H) {
         dg_generator_free(g);
-        return dg_fail(err, DG_ERR_NOMEM, "generator: out of memory for 2 x [%d, %d] logits", g->L, g->V);
+        return dg_fail(err, DG_ERR_NOMEM, "generator: out of memory for [%d, %d] logits", g->L, g->V);
     }
     dg_status st = dg_sampler_new(g->L, g->V, n_threads, dg_ctx_isa(ctx), &g->sampler, err);
     if (st) { dg_generator_free(g); return st; }
@@ -142,19 +142,19 @@ dg_status dg_generate(dg_generator *g, int seq, const int32_t *prompt, int n_pro
     for (int c = 0; c < n_canvases; c++) {
         dg_rng_init_canvas(p->seed, c, L, V, g->canvas);
         res->n_canvases = c + 1;
-        const float *sc = NULL;
-        int cur = 0, run = 0, k, stop = 0;
+        float *sc = NULL;
+        int run = 0, k, stop = 0;
         int32_t *am = g->am[0], *prev = g->am[1];
         for (k = 1; k <= N; k++) {
             const double ts = now();
-            float *logits = g->raw ? g->raw : g->pl[cur];
+            float *logits = g->raw ? g->raw : g->pl;
             const int32_t *cv = g->canvas;
             if ((st = dg_decode_step(g->ctx, 1, &seq, &cv, &sc, &logits, err))) {
                 dg_fail_wrap(err, "canvas %d step %d", c, k);
                 return st;
             }
             const double tsamp = now();
-            dg_step s = {.logits = logits, .pl = g->pl[cur], .canvas = c, .step = k, .sampled = g->sampled,
+            dg_step s = {.logits = logits, .pl = g->pl, .canvas = c, .step = k, .sampled = g->sampled,
                          .argmax = am, .next = g->next, .accept = g->accept, .entropy = g->H};
             if ((st = dg_sampler_step(g->sampler, p, &s, err))) return st;
             int stable, confident;
@@ -167,8 +167,8 @@ dg_status dg_generate(dg_generator *g, int seq, const int32_t *prompt, int n_pro
             if (cb->on_trace || cb->on_step) {
                 dg_gen_frame f = {.canvas = c, .step = k, .max_steps = N, .L = L, .V = V, .T = s.T,
                                   .mean_entropy = s.mean_entropy, .n_accept = s.n_accept, .stable = stable,
-                                  .confident = confident, .stop = stop, .input = g->canvas, .sc = sc,
-                                  .logits = NULL, .pl = g->pl[cur], .argmax = am, .sampled = g->sampled,
+                                  .confident = confident, .stop = stop, .input = g->canvas, .sc = NULL,
+                                  .logits = NULL, .pl = g->pl, .argmax = am, .sampled = g->sampled,
                                   .next = g->next, .accept = g->accept, .entropy = g->H, .step_seconds = te - ts};
                 if (cb->on_step && cb->on_step(cb->user, &f)) return cancelled(res, err, t0);
                 f.logits = g->raw;
@@ -176,8 +176,7 @@ dg_status dg_generate(dg_generator *g, int seq, const int32_t *prompt, int n_pro
             }
             int32_t *tmp = prev; prev = am; am = tmp;            /* prev = this step's argmax */
             if (stop) break;
-            sc = g->pl[cur];
-            cur ^= 1;
+            sc = g->pl;
             tmp = g->canvas; g->canvas = g->next; g->next = tmp; /* renoised canvas feeds step k + 1 */
         }
         if (stop && k < N) res->n_early_halt++;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "core/error.h"
 #include "core/numeric.h"
+#include "format/gen_config.h"
 
 typedef struct binder {
     dg_model *m;
@@ -253,11 +254,18 @@ dg_status dg_model_load(const char *dir, const dg_load_params *lp, dg_model **ou
         }
         m->n_layers = lp->n_layers;
     }
+    /* generation defaults: generation_config.json, else the copy MLX conversions embed */
+    dg_gen_params_default(&m->gen);
     snprintf(path, sizeof path, "%s/generation_config.json", dir);
     FILE *gf = fopen(path, "rb");
     if (gf) {
         fclose(gf);
-        if ((st = dg_read_file(path, &m->gen_json, NULL, err))) goto fail;
+        if ((st = dg_read_file(path, &text, NULL, err))) goto fail;
+        st = dg_gen_config_parse(text, &m->gen, err);
+        free(text);
+        if (st) { dg_fail_wrap(err, "%s", path); goto fail; }
+    } else if (c->gen_embedded) {
+        if ((st = dg_gen_config_apply(c->gen_embedded, &m->gen, err))) { dg_fail_wrap(err, "%s/config.json: generation_config", dir); goto fail; }
     }
     if ((st = dg_weights_open(dir, &m->w, err))) goto fail;
 
@@ -293,11 +301,12 @@ void dg_model_free(dg_model *m) {
         }
     free(m->layers);
     free(m->small);
-    free(m->gen_json);
     dg_weights_close(m->w);
     dg_config_free(&m->cfg);
     free(m);
 }
+
+void dg_model_gen_defaults(const dg_model *m, dg_gen_params *p) { *p = m->gen; }
 
 void dg_model_get_info(const dg_model *m, dg_model_info *info) {
     const dg_config *c = &m->cfg;

@@ -29,7 +29,7 @@ struct dg_model {
     const float *sc_pre_norm;
     dg_mat sc_gate, sc_up, sc_down;
     float *small;                       /* fp32 copies of norm vectors and scales (arena) */
-    char *gen_json;                     /* generation_config.json text, or NULL */
+    dg_gen_params gen;                  /* generation_config.json (or config.json's copy), validated */
     size_t weight_bytes;
     int quantized;
     int max_cols;                       /* widest matrix input (scratch sizing) */

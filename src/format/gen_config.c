@@ -1,5 +1,5 @@
 /* Generation parameters: built-in defaults, generation_config.json, HF validation rules. */
-#include "gen/gen_config.h"
+#include "format/gen_config.h"
 #include "core/error.h"
 #include <cjson/cJSON.h>
 #include <math.h>
