@@ -102,7 +102,7 @@ static void long_word(enc *e) {
         free(e->prev); free(e->next); free(e->heap);
         e->prev = malloc(n * sizeof *e->prev);
         e->next = malloc(n * sizeof *e->next);
-        e->heap = malloc(n * sizeof *e->heap);
+        e->heap = malloc(2 * n * sizeof *e->heap); /* n-1 pairs, +1 net per merge */
         e->cap_long = n;
         if (!e->prev || !e->next || !e->heap) { e->cap_long = 0; e->nomem = 1; return; }
     }
@@ -129,7 +129,7 @@ static void long_word(enc *e) {
         s[nx] = -1;
         next[pos] = next[nx];
         if (next[nx] >= 0) prev[next[nx]] = (int32_t)pos;
-        /* each merge removes a symbol and adds at most two entries: h never outgrows n */
+        /* a merge pops one entry and pushes at most two, and there are < n merges: hn < 2n */
         if (prev[pos] >= 0 && dg_tok_merge(t, s[prev[pos]], s[pos], &r, &m)) heap_push(h, &hn, ((uint64_t)r << 32) | (uint32_t)prev[pos]);
         if (next[pos] >= 0 && dg_tok_merge(t, s[pos], s[next[pos]], &r, &m)) heap_push(h, &hn, ((uint64_t)r << 32) | pos);
     }
