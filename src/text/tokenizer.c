@@ -188,11 +188,13 @@ static uint32_t hash_bytes(const char *s, size_t n) {
 }
 
 int32_t dg_tok_piece_id(const dg_tokenizer *t, const char *s, size_t n) {
-    uint32_t i = hash_bytes(s, n) & t->ph_mask;
+    uint32_t h = hash_bytes(s, n), i = h & t->ph_mask;
     for (;;) {
-        int32_t id = t->ph[i];
-        if (id < 0) return -1;
-        if (t->len[id] == n && !memcmp(t->pieces + t->off[id], s, n)) return id;
+        uint64_t v = t->ph[i];
+        if (v == UINT64_MAX) return -1;
+        int32_t id = (int32_t)(uint32_t)v;
+        /* the stored hash spares most visits to the piece bytes (cache misses at load time) */
+        if ((uint32_t)(v >> 32) == h && t->len[id] == n && !memcmp(t->pieces + t->off[id], s, n)) return id;
         i = (i + 1) & t->ph_mask;
     }
 }
@@ -289,7 +291,7 @@ static dg_status build(scan *s, dg_tokenizer *t, dg_error *err) {
     t->len = malloc((size_t)n * sizeof *t->len);
     t->flags = calloc((size_t)n, 1);
     t->byte_of = malloc((size_t)n * sizeof *t->byte_of);
-    t->ph_mask = pow2_at_least(s->n_vocab * 2) - 1;
+    t->ph_mask = pow2_at_least(s->n_vocab * 2 + 1) - 1;
     t->ph = malloc(((size_t)t->ph_mask + 1) * sizeof *t->ph);
     if (!t->off || !t->len || !t->flags || !t->byte_of || !t->ph) return dg_fail(err, DG_ERR_NOMEM, "%s: out of memory", what);
     memset(t->off, 0xFF, (size_t)n * sizeof *t->off);
@@ -304,11 +306,12 @@ static dg_status build(scan *s, dg_tokenizer *t, dg_error *err) {
                            (int)(e->len > 60 ? 60 : e->len), p);
         t->off[e->id] = e->off;
         t->len[e->id] = e->len;
-        uint32_t h = hash_bytes(p, e->len) & t->ph_mask;
+        uint32_t hv = hash_bytes(p, e->len), h = hv & t->ph_mask;
         for (;; h = (h + 1) & t->ph_mask) {
-            int32_t o = t->ph[h];
-            if (o < 0) { t->ph[h] = (int32_t)e->id; break; }
-            if (t->len[o] == e->len && !memcmp(t->pieces + t->off[o], p, e->len))
+            uint64_t v = t->ph[h];
+            if (v == UINT64_MAX) { t->ph[h] = (uint64_t)hv << 32 | (uint32_t)e->id; break; }
+            int32_t o = (int32_t)(uint32_t)v;
+            if ((uint32_t)(v >> 32) == hv && t->len[o] == e->len && !memcmp(t->pieces + t->off[o], p, e->len))
                 return dg_fail(err, DG_ERR_FORMAT, "%s: piece \"%.*s\" appears twice in model.vocab (ids %d and %lld)",
                                what, (int)(e->len > 60 ? 60 : e->len), p, o, (long long)e->id);
         }

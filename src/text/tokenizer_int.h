@@ -18,7 +18,7 @@ struct dg_tokenizer {
     uint8_t *flags;             /* id -> TOK_* */
     int16_t *byte_of;           /* id -> byte value of a <0xHH> piece, else -1 */
 
-    int32_t *ph;                /* open-addressing map piece -> id (-1 = empty slot) */
+    uint64_t *ph;               /* open-addressing map piece -> (hash << 32 | id); ~0 = empty */
     uint32_t ph_mask;
 
     uint64_t *mkey;             /* merges: (left << 32 | right) -> rank, merged id */
