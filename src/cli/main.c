@@ -9,6 +9,9 @@ static const command commands[] = {
     {"check-golden", cmd_check_golden, "check-golden DIR        compare against golden reference outputs"},
     {"mkmodel", cmd_mkmodel, "mkmodel --preset P ...  write a synthetic checkpoint (tiny, 26b-a4b)"},
     {"info", cmd_info, "info -m DIR             print a checkpoint's geometry and size"},
+    {"tokenize", cmd_tokenize, "tokenize -m DIR TEXT|-  print the token ids of a text"},
+    {"detokenize", cmd_detokenize, "detokenize -m DIR IDS|- print the text of token ids"},
+    {"template", cmd_template, "template -m DIR --messages F.json  render the chat prompt and its ids"},
 };
 
 static void usage(FILE *f) {
