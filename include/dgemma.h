@@ -242,6 +242,66 @@ dg_status dg_generate(dg_generator *g, int seq, const int32_t *prompt, int n_pro
 /* ---------------------------------------------------------------- tokenizer and chat template
  * (section owned by src/text/) */
 /* BEGIN TOKENIZER API */
+/* Byte-exact Gemma 4 tokenizer (HF tokenizer.json: BPE with byte fallback) and chat template.
+ * A dg_tokenizer is read-only after loading: one may be shared by any number of threads. */
+typedef struct dg_tokenizer dg_tokenizer;
+
+/* path: a tokenizer.json file or a model directory holding one (tokenizer_config.json next to
+ * it is read when present). */
+dg_status dg_tokenizer_load(const char *path, dg_tokenizer **out, dg_error *err);
+void dg_tokenizer_free(dg_tokenizer *t);
+int dg_tokenizer_vocab_size(const dg_tokenizer *t);
+/* Ids of <bos>, <eos>, <pad> (-1 if absent). */
+int32_t dg_tokenizer_bos(const dg_tokenizer *t);
+int32_t dg_tokenizer_eos(const dg_tokenizer *t);
+int32_t dg_tokenizer_pad(const dg_tokenizer *t);
+/* The piece of an id (bytes, not NUL-terminated; U+2581 kept) or NULL if out of range. */
+const char *dg_token_piece(const dg_tokenizer *t, int32_t id, size_t *len);
+int dg_token_is_special(const dg_tokenizer *t, int32_t id);
+
+/* Text -> ids exactly as HF `tokenizer(text, add_special_tokens=False)`; special-token strings in
+ * the text become their ids. add_bos prepends <bos>. Bytes that are not valid UTF-8 go through
+ * byte fallback one by one. ids are malloc'd (NULL when n_ids is 0); free() them. */
+dg_status dg_tokenize(const dg_tokenizer *t, const char *text, size_t len, int add_bos,
+                      int32_t **ids, size_t *n_ids, dg_error *err);
+/* Ids -> text (HF decode, no space clean-up). Invalid byte-token runs give one U+FFFD per byte
+ * token. skip_special drops special tokens. text is malloc'd and NUL-terminated. */
+dg_status dg_detokenize(const dg_tokenizer *t, const int32_t *ids, size_t n, int skip_special,
+                        char **text, size_t *len, dg_error *err);
+
+/* Streaming decoder: push ids, get the text that is safe to emit now. A trailing run of byte
+ * tokens is held back until a non-byte token or flush decides it, so the concatenation of all
+ * outputs equals dg_detokenize of all ids. Returned text is malloc'd (may be ""). */
+typedef struct dg_detok_stream dg_detok_stream;
+dg_status dg_detok_stream_new(const dg_tokenizer *t, int skip_special, dg_detok_stream **out, dg_error *err);
+dg_status dg_detok_stream_push(dg_detok_stream *s, const int32_t *ids, size_t n,
+                               char **text, size_t *len, dg_error *err);
+dg_status dg_detok_stream_flush(dg_detok_stream *s, char **text, size_t *len, dg_error *err);
+void dg_detok_stream_free(dg_detok_stream *s);
+
+/* Chat. role: system, developer, user, assistant, tool. content: the text (NULL = none); or
+ * content_parts_json: an OpenAI content-parts array ({type: text|image|audio|video}) used when
+ * content is NULL. reasoning: the assistant's thinking text. tool_calls_json: an OpenAI tool_calls
+ * array. tool_call_id / name: of a tool message. */
+typedef struct dg_chat_msg {
+    const char *role, *content, *content_parts_json, *reasoning, *tool_calls_json, *tool_call_id, *name;
+} dg_chat_msg;
+
+/* Renders the Gemma 4 / DiffusionGemma chat template (TOKENIZER.md §6) into *out (malloc'd).
+ * tools_json: NULL or an OpenAI tools array. Tokenize the result in one pass (dg_tokenize,
+ * add_bos 0: the text starts with <bos>). t may be NULL. */
+dg_status dg_chat_render(const dg_tokenizer *t, const dg_chat_msg *msgs, int n_msgs, const char *tools_json,
+                         int enable_thinking, int add_generation_prompt, char **out, dg_error *err);
+
+/* Parses an OpenAI-style messages JSON array. *msgs and its strings live in one allocation:
+ * free(*msgs) releases everything. */
+dg_status dg_chat_msgs_from_json(const char *json, size_t len, dg_chat_msg **msgs, int *n_msgs, dg_error *err);
+
+/* Splits raw model output (decoded with specials kept) into the visible content, the reasoning
+ * (thinking channel) and the tool calls (an OpenAI tool_calls JSON array, or NULL if none).
+ * All outputs malloc'd; reasoning is "" when there was none. */
+dg_status dg_chat_parse(const char *text, char **content, char **reasoning, char **tool_calls_json,
+                        dg_error *err);
 /* END TOKENIZER API */
 
 #ifdef __cplusplus

@@ -14,7 +14,7 @@ static int t_done(const char *name) {
     return t_fail ? 1 : 0;
 }
 /* Directory of the golden data carried by the repository. */
-static const char *t_golden(void) {
+static inline const char *t_golden(void) {
     const char *d = getenv("DG_GOLDEN");
     return d ? d : "tests/golden";
 }

@@ -10,6 +10,9 @@ static const command commands[] = {
     {"mkmodel", cmd_mkmodel, "mkmodel --preset P ...  write a synthetic checkpoint (tiny, 26b-a4b)"},
     {"run", cmd_run, "run -m DIR --prompt-ids IDS  generate (see 'dgemma run --help')"},
     {"info", cmd_info, "info -m DIR             print a checkpoint's geometry and size"},
+    {"tokenize", cmd_tokenize, "tokenize -m DIR TEXT|-  print the token ids of a text"},
+    {"detokenize", cmd_detokenize, "detokenize -m DIR IDS|- print the text of token ids"},
+    {"template", cmd_template, "template -m DIR --messages F.json  render the chat prompt and its ids"},
 };
 
 static void usage(FILE *f) {
