@@ -2,6 +2,7 @@
  * tokenizer lands), a stats line with the metrics of §7 (or one JSON record), optionally a
  * live canvas view (§8). Ctrl-C cancels at the next step, prints the partial output, exits 130. */
 #include "cli/cli.h"
+#include "cli/textio.h"
 #include "cli/visual.h"
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -17,21 +18,12 @@ static volatile sig_atomic_t interrupted;
 
 static void on_sigint(int sig) { (void)sig; interrupted = 1; }
 
-/* ---- TOKENIZER HOOK: until src/text lands (branch tok), text in and out is unavailable.
- * Wire these to the tokenizer API: encode a chat-templated prompt, and id -> text for the
- * output and the live view (show_thinking decides whether the thinking channel is kept). */
-typedef struct text_hooks {
-    int (*encode)(void *user, const char *text, int32_t **ids, int *n, dg_error *err);
-    const char *(*token_text)(void *user, int32_t id, char *buf, size_t n);   /* vis_token_fn */
-    void *user;
-} text_hooks;
-static const text_hooks no_tokenizer = {NULL, NULL, NULL};
-/* ---- end of hook */
+
 
 typedef struct run_state {
     int json, show_thinking;
     vis *view;
-    const text_hooks *text;
+    textio_stream *text;    /* committed text out (NULL: print ids) */
     int committed;          /* tokens emitted so far (before any EOS) */
     int32_t *out;           /* emitted ids */
     int stream;             /* print ids as canvases commit */
@@ -46,7 +38,8 @@ static int on_step(void *user, const dg_gen_frame *f) {
 static int on_canvas(void *user, int canvas, const int32_t *ids, int L, int n_emit, int n_steps) {
     run_state *s = user;
     memcpy(s->out + s->committed, ids, (size_t)n_emit * sizeof *ids);
-    if (s->stream) {
+    if (s->stream && s->text) textio_stream_push(s->text, ids, n_emit);
+    else if (s->stream) {
         for (int i = 0; i < n_emit; i++) printf("%s%d", s->committed + i ? " " : "", ids[i]);
         fflush(stdout);
     }
@@ -59,7 +52,11 @@ static void usage(FILE *f) {
         "usage: dgemma run -m DIR (--prompt-ids \"1 2 3\" | -p TEXT) [options]\n"
         "  -m, --model DIR          model directory\n"
         "  --prompt-ids IDS         prompt token ids (chat template already applied), space/comma separated\n"
-        "  -p, --prompt TEXT        prompt text (needs the tokenizer)\n"
+        "  -p, --prompt TEXT        a user message, rendered with the chat template (tokenizer.json in DIR)\n"
+        "  --system TEXT            system prompt (with -p)\n"
+        "  --think                  enable the thinking channel in the chat template (with -p)\n"
+        "  --tokenizer FILE         tokenizer.json to use instead of DIR/tokenizer.json\n"
+        "  --ids                    print token ids instead of text\n"
         "  --max-new-tokens N       canvases = ceil(N / canvas length)   (generation_config / 256)\n"
         "  --steps N                max denoising steps per canvas      (48)\n"
         "  --entropy-bound X        entropy-bound acceptance, nats > 0  (0.1)\n"
@@ -104,8 +101,17 @@ static int parse_ids(const char *s, int32_t **out, int *n) {
     return 1;
 }
 
-static void print_json(const dg_gen_result *r, const run_state *s, const dg_gen_params *p, int L) {
+static void print_json(const dg_gen_result *r, const run_state *s, const dg_gen_params *p, int L, const dg_tokenizer *tok) {
     cJSON *o = cJSON_CreateObject();
+    char *text = NULL, *content = NULL, *reasoning = NULL, *calls = NULL;
+    size_t len = 0;
+    if (tok && !dg_detokenize(tok, s->out, (size_t)s->committed, 0, &text, &len, NULL) &&
+        !dg_chat_parse(text, &content, &reasoning, &calls, NULL)) {
+        cJSON_AddStringToObject(o, "text", content ? content : "");
+        if (reasoning) cJSON_AddStringToObject(o, "reasoning", reasoning);
+        if (calls) cJSON_AddItemToObject(o, "tool_calls", cJSON_Parse(calls));
+    }
+    free(text); free(content); free(reasoning); free(calls);
     cJSON_AddNumberToObject(o, "prompt_tokens", r->prompt_tokens);
     cJSON_AddItemToObject(o, "output_ids", cJSON_CreateIntArray(s->out, s->committed));
     cJSON_AddNumberToObject(o, "committed_tokens", r->n_emitted);
@@ -156,7 +162,8 @@ int cmd_run(int argc, char **argv) {
     long max_new = -1, steps = -1, stability = -1, threads = 0, layers = 0;
     double bound = -1, tmin = -1, tmax = -1, conf = -1;
     uint64_t seed = 0;
-    int have_seed = 0, json = 0, visual = 0, show_thinking = 0;
+    int have_seed = 0, json = 0, visual = 0, show_thinking = 0, think = 0, print_ids = 0;
+    const char *system_prompt = NULL, *tok_path = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
 #define VAL() do { if (!(v = cli_value(argc, argv, &i))) return 2; } while (0)
@@ -177,30 +184,36 @@ int cmd_run(int argc, char **argv) {
         else if (!strcmp(a, "--json")) json = 1;
         else if (!strcmp(a, "--visual")) visual = 1;
         else if (!strcmp(a, "--show-thinking")) show_thinking = 1;
+        else if (!strcmp(a, "--think")) think = 1;
+        else if (!strcmp(a, "--ids")) print_ids = 1;
+        else if (!strcmp(a, "--system")) { VAL(); system_prompt = v; }
+        else if (!strcmp(a, "--tokenizer")) { VAL(); tok_path = v; }
         else { fprintf(stderr, "dgemma run: unknown option '%s'\n", a); usage(stderr); return 2; }
 #undef VAL
     }
     if (!dir) { fprintf(stderr, "dgemma run: -m DIR is required\n"); return 2; }
     if (!!prompt_ids == !!prompt_text) { fprintf(stderr, "dgemma run: give exactly one of --prompt-ids and -p\n"); return 2; }
-    const text_hooks *text = &no_tokenizer;
     int32_t *ids = NULL;
     int n_ids = 0;
     dg_error err = {0};
+    /* The tokenizer is optional with --prompt-ids (output falls back to ids). */
+    dg_tokenizer *tok = textio_load(tok_path, dir, &err);
+    if (!tok && (prompt_text || tok_path)) return cli_report(&err);
     if (prompt_text) {
-        if (!text->encode) {
-            fprintf(stderr, "dgemma run: -p needs the tokenizer, which is not available in this build; use --prompt-ids\n");
-            return 2;
+        if (!*prompt_text) { fprintf(stderr, "dgemma run: empty prompt\n"); dg_tokenizer_free(tok); return 2; }
+        if (textio_user_turn(tok, system_prompt, prompt_text, think, 1, &ids, &n_ids, &err)) {
+            dg_tokenizer_free(tok);
+            return cli_report(&err);
         }
-        if (text->encode(text->user, prompt_text, &ids, &n_ids, &err)) return cli_report(&err);
-    } else if (!parse_ids(prompt_ids, &ids, &n_ids)) return 2;
-    if (n_ids == 0) { fprintf(stderr, "dgemma run: empty prompt\n"); free(ids); return 2; }
+    } else if (!parse_ids(prompt_ids, &ids, &n_ids)) { dg_tokenizer_free(tok); return 2; }
+    if (n_ids == 0) { fprintf(stderr, "dgemma run: empty prompt\n"); free(ids); dg_tokenizer_free(tok); return 2; }
 
     int rc = 1;
     dg_model *m = NULL;
     dg_ctx *ctx = NULL;
     dg_generator *gen = NULL;
     dg_gen_result res = {0};
-    run_state s = {.json = json, .show_thinking = show_thinking, .text = text};
+    run_state s = {.json = json, .show_thinking = show_thinking};
     dg_load_params lp = {.n_layers = (int)layers};
     if (dg_model_load(dir, &lp, &m, &err)) { cli_report(&err); goto out; }
     dg_model_info info;
@@ -233,10 +246,12 @@ int cmd_run(int argc, char **argv) {
     s.out = malloc((size_t)n_canvases * info.canvas_length * sizeof *s.out);
     if (!s.out) { fprintf(stderr, "dgemma: out of memory\n"); goto out; }
     if (visual) {
-        s.view = vis_new(STDOUT_FILENO, info.canvas_length, text->token_text, text->user);
+        s.view = vis_new(STDOUT_FILENO, info.canvas_length, tok ? textio_piece : NULL, tok);
         if (!s.view) fprintf(stderr, "dgemma run: --visual needs a terminal on stdout; showing plain output\n");
     }
     s.stream = !json && !s.view;
+    if (tok && !print_ids && !json) s.text = textio_stream_new(tok, stdout, show_thinking);
+    if (s.view && !json) fprintf(stderr, "note: synthetic checkpoints have random weights; their text is noise.\n");
 
     struct sigaction sa, old;
     memset(&sa, 0, sizeof sa);
@@ -250,11 +265,13 @@ int cmd_run(int argc, char **argv) {
     vis_end(s.view);
     if (st && st != DG_ERR_CANCELLED) { if (s.stream && s.committed) putchar('\n'); cli_report(&err); goto out; }
 
-    /* Output: ids (and, once the tokenizer exists, text via text->token_text). */
-    if (json) print_json(&res, &s, &p, info.canvas_length);
+    if (json) print_json(&res, &s, &p, info.canvas_length, tok);
     else {
-        if (!s.stream)
+        if (!s.stream && s.text) textio_stream_push(s.text, s.out, s.committed);
+        else if (!s.stream)
             for (int i = 0; i < s.committed; i++) printf("%s%d", i ? " " : "", s.out[i]);
+        textio_stream_end(s.text);
+        s.text = NULL;
         putchar('\n');
         print_stats(&res);
     }
@@ -264,6 +281,8 @@ int cmd_run(int argc, char **argv) {
 out:
     dg_gen_result_free(&res);
     vis_free(s.view);
+    textio_stream_end(s.text);
+    dg_tokenizer_free(tok);
     free(s.out);
     dg_generator_free(gen);
     dg_ctx_free(ctx);
