@@ -9,6 +9,7 @@ static const command commands[] = {
     {"check-golden", cmd_check_golden, "check-golden DIR        compare against golden reference outputs"},
     {"mkmodel", cmd_mkmodel, "mkmodel --preset P ...  write a synthetic checkpoint (tiny, 26b-a4b)"},
     {"run", cmd_run, "run -m DIR --prompt-ids IDS  generate (see 'dgemma run --help')"},
+    {"chat", cmd_chat, "chat -m DIR             interactive multi-turn chat (keeps the cache between turns)"},
     {"info", cmd_info, "info -m DIR             print a checkpoint's geometry and size"},
     {"tokenize", cmd_tokenize, "tokenize -m DIR TEXT|-  print the token ids of a text"},
     {"detokenize", cmd_detokenize, "detokenize -m DIR IDS|- print the text of token ids"},
