@@ -8,6 +8,7 @@ typedef struct { const char *name; int (*fn)(int, char **); const char *help; } 
 static const command commands[] = {
     {"check-golden", cmd_check_golden, "check-golden DIR        compare against golden reference outputs"},
     {"mkmodel", cmd_mkmodel, "mkmodel --preset P ...  write a synthetic checkpoint (tiny, 26b-a4b)"},
+    {"quantize", cmd_quantize, "quantize IN OUT --recipe R  MLX-quantize an HF bf16 checkpoint (mlx4, mlx8)"},
     {"info", cmd_info, "info -m DIR             print a checkpoint's geometry and size"},
 };
 
