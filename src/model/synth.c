@@ -155,8 +155,11 @@ static void build(plan *pl, const geom *g) {
         mat(pl, P("self_attn.k_proj"), 0, 2, (int64_t[]){nkv * D, H}, 1.0);
         if (!full) mat(pl, P("self_attn.v_proj"), 0, 2, (int64_t[]){nkv * D, H}, 1.0);
         mat(pl, P("self_attn.o_proj"), 0, 2, (int64_t[]){H, nq * D}, 1.0);
-        vec(pl, P("self_attn.q_norm.weight"), D, 1.0f, 0.1f);
-        vec(pl, P("self_attn.k_norm.weight"), D, 1.0f, 0.1f);
+        /* Attention has scale 1 on RMS-normed q, k: with unit norm weights the scores would have
+         * std sqrt(D) (near one-hot softmax, a chaotic model). D^-1/4 each gives std ≈ 1. */
+        float qk = (float)pow((double)D, -0.25);
+        vec(pl, P("self_attn.q_norm.weight"), D, qk, 0.1f * qk);
+        vec(pl, P("self_attn.k_norm.weight"), D, qk, 0.1f * qk);
         static const char *norms[] = {"input_layernorm", "post_attention_layernorm", "pre_feedforward_layernorm",
                                       "post_feedforward_layernorm", "pre_feedforward_layernorm_2",
                                       "post_feedforward_layernorm_1", "post_feedforward_layernorm_2"};
