@@ -9,11 +9,16 @@
  *    a value ≤ n ≤ 255), the 2^-22 term the fp32 rounding of s·q + b at dequantization;
  *  - directed bf16 rounding against brute force. */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 #include "core/numeric.h"
 #include "format/mlx_quant.h"
 #include "kernels/gemm.h"
 #include "t.h"
+#include "dequant_check.h"
+#include "model/quantize.h"
+#include <sys/stat.h>
+#include <unistd.h>
 
 static uint64_t rng_state = 0x1234567;
 static uint64_t rnd(void) {
@@ -120,10 +125,28 @@ static void test_directed(void) {
     CHECK(!bad, "%d directed roundings wrong", bad);
 }
 
+/* dg_quantize_checkpoint on tiny-a: every quantized module within half a scale of the input. */
+static void test_checkpoint(void) {
+    char dir[] = "/tmp/dg_quant_XXXXXX", in[512], cmd[600];
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    snprintf(in, sizeof in, "%s/tiny-a", t_golden());
+    const dg_recipe rs[2] = {DG_RECIPE_MLX4, DG_RECIPE_MLX8};
+    for (int i = 0; i < 2; i++) {
+        dg_quantize_params p = {.in_dir = in, .recipe = rs[i], .out = {.dir = dir, .n_threads = 2}};
+        dg_quantize_result r;
+        dg_error err = {0};
+        CHECK(!dg_quantize_checkpoint(&p, &r, &err), "%s", err.msg);
+        CHECK(r.quantized == 63 && r.tensors_in == 143, "%d of %d tensors quantized", r.quantized, r.tensors_in);
+        check_dequant(in, dir, 63);
+    }
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK(system(cmd) == 0, "cleanup");
+}
+
 int main(void) {
-    (void)t_golden;
     test_pack();
     test_bound();
     test_directed();
+    test_checkpoint();
     return t_done("test_quantize");
 }
