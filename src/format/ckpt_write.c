@@ -92,8 +92,6 @@ static dg_status write_item(dg_stw *w, dg_pool *pool, const dg_out_item *it, buf
     int64_t chunk_rows = CHUNK_ELEMS / K;
     if (chunk_rows < 1) chunk_rows = 1;
     if (chunk_rows > rows) chunk_rows = rows;
-    if ((size_t)(chunk_rows * K) > CHUNK_ELEMS && K > CHUNK_ELEMS)
-        return dg_fail(err, DG_ERR_ARG, "'%s': rows of %lld values are too long", it->name, (long long)K);
     int64_t ng = it->bits ? K / it->group : 0;
     dg_status st = DG_OK;
     if (it->bits) {
