@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include "core/numeric.h"
 #include "format/weights.h"
 #include "model/config.h"
@@ -20,6 +22,12 @@ static void tensor_rows(const void *src, int64_t row0, int64_t nrows, float *out
         for (size_t i = 0; i < n; i++) out[i] = dg_f16_to_f32(dg_ld16(p + 2 * i));
     else
         memcpy(out, p, n * 4);
+    /* Drop the consumed pages from this process (the page cache keeps them): otherwise the
+     * mapped input counts fully in RSS. A page shared with a neighbouring chunk is simply
+     * faulted in again from the read-only file mapping. */
+    uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE), lo = ((uintptr_t)p + pg - 1) & ~(pg - 1),
+              hi = ((uintptr_t)p + n * es) & ~(pg - 1);
+    if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);
 }
 
 static int ends_with(const char *s, const char *suffix) {
