@@ -13,6 +13,7 @@ int cmd_chat(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_detokenize(int argc, char **argv);
 int cmd_template(int argc, char **argv);
+int cmd_quantize(int argc, char **argv);
 
 /* Strict numeric parsing for flags: the whole string must parse and lie in [lo, hi].
  * On failure prints "dgemma: FLAG: ..." to stderr and returns 0. */
@@ -23,5 +24,14 @@ int cli_u64(const char *flag, const char *s, uint64_t *out);
 const char *cli_value(int argc, char **argv, int *i);
 /* Prints "dgemma: <msg>" for an error and returns exit status 1. */
 int cli_report(const dg_error *err);
+
+/* mkdir DIR unless it already is a directory; prints the error and returns 0 on failure. */
+int cli_make_dir(const char *dir);
+
+/* Progress of a checkpoint write (dg_write_progress_fn) printed to stderr. */
+typedef struct cli_meter { double t0, last; uint64_t done; } cli_meter;
+void cli_meter_start(cli_meter *m);
+void cli_write_progress(void *user, uint64_t done, uint64_t total);
+double cli_meter_elapsed(const cli_meter *m);
 
 #endif

@@ -1,0 +1,20 @@
+/* A growable text buffer for building JSON headers and config files. Allocation failure is
+ * sticky (sb.oom) so callers check once at the end instead of after every append. */
+#ifndef DG_CORE_STRBUF_H
+#define DG_CORE_STRBUF_H
+#include <stddef.h>
+#include "core/error.h"
+
+typedef struct dg_sb {
+    char *s;
+    size_t len, cap;
+    int oom;
+} dg_sb;
+
+void dg_sb_printf(dg_sb *b, const char *fmt, ...) DG_PRINTF(2, 3);
+void dg_sb_put(dg_sb *b, const char *s, size_t n);
+/* Appends s as a JSON string literal (quotes and escapes included). */
+void dg_sb_json_str(dg_sb *b, const char *s);
+void dg_sb_free(dg_sb *b);
+
+#endif
