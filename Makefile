@@ -66,6 +66,19 @@ test-asan:
 fixtures:
 	tools/tokenizer_fixture.sh
 
+# The demo: a small synthetic checkpoint (random weights, real vocabulary and tokenizer),
+# generated with the live canvas view.
+DEMO := models/demo
+demo: $(B)/dgemma
+	tools/tokenizer_fixture.sh --tokenizer-only
+	@[ -f $(DEMO)/model.safetensors ] || $(B)/dgemma mkmodel --preset tiny --vocab 262144 --seed 7 --out $(DEMO)
+	cp models/tokenizer/tokenizer.json models/tokenizer/tokenizer_config.json $(DEMO)/
+	$(B)/dgemma run -m $(DEMO) -p "Write a haiku about Lisbon." --visual --steps 24 --max-new-tokens 48 --seed 1
+	@echo
+	@echo "The checkpoint above has random weights, so its text is noise: the demo shows the machinery."
+	@echo "With the real model (HF bf16 or an mlx-community conversion) the same command is:"
+	@echo "  $(B)/dgemma run -m path/to/diffusiongemma-26B-A4B-it -p \"Write a haiku about Lisbon.\" --visual"
+
 # Everything CI runs: the release tests, then the same tests under ASan+UBSan; tests that
 # need the fixture must find it.
 check: fixtures
@@ -75,5 +88,5 @@ check: fixtures
 clean:
 	rm -rf build build-asan
 
-.PHONY: all test test-asan check fixtures clean
+.PHONY: all test test-asan check fixtures demo clean
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

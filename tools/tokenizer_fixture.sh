@@ -4,7 +4,9 @@
 #   models/tokenizer/tokenizer.json, tokenizer_config.json   the derived Gemma 4 table
 #   models/tokenizer/corpus.bin, corpus.js_ids                corpus and the JS encoder's ids
 # Idempotent: each step runs only when its output is missing or older than its inputs.
-# usage: tools/tokenizer_fixture.sh   (env DG_TOKENIZER_FIXTURE overrides the output directory)
+# usage: tools/tokenizer_fixture.sh [--tokenizer-only]
+#        (env DG_TOKENIZER_FIXTURE overrides the output directory; --tokenizer-only skips the
+#        corpus, for the demo)
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${DG_TOKENIZER_FIXTURE:-$ROOT/models/tokenizer}
@@ -26,6 +28,10 @@ stale() { # stale OUTPUT INPUT... : true if OUTPUT is missing or older than an i
 }
 if stale "$OUT/tokenizer.json" "$FX/derive.js" "$PKG/models/tokenizer.json"; then
     node "$FX/derive.js" "$PKG/models/tokenizer.json" "$OUT"
+fi
+if [ "${1:-}" = "--tokenizer-only" ]; then
+    echo "tokenizer_fixture: tokenizer ready in $OUT"
+    exit 0
 fi
 # The corpus includes this repository's sources, so it is rebuilt every run (0.5 s); the JS ids
 # (about 20 s) only when the corpus bytes changed.
