@@ -52,3 +52,9 @@ void dg_mat_row_range(const dg_mat *W, int r, int c0, int nc, float *out) {
 }
 
 void dg_mat_row(const dg_mat *W, int r, float *out) { dg_mat_row_range(W, r, 0, W->cols, out); }
+
+size_t dg_mat_bytes(const dg_mat *W) {
+    size_t b = (size_t)W->rows * (W->kind == DG_W_AFFINE ? (size_t)W->cols * (size_t)W->bits / 8 : W->w_stride);
+    if (W->kind == DG_W_AFFINE) b += 2 * (size_t)W->rows * (size_t)(W->cols / W->group) * 2;
+    return b;
+}

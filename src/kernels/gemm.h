@@ -56,6 +56,9 @@ void dg_gemm_rows(const dg_kernels *k, int thread, const dg_mat *W, int r0, int 
 void dg_gemm_tn(const dg_kernels *k, dg_pool *pool, const dg_mat *W,
                 const float *P, int n, int ldp, float *Y, int ldy);
 
+/* Bytes of the stored matrix (codes + scales + biases for affine). */
+size_t dg_mat_bytes(const dg_mat *W);
+
 /* Expands row r of W to fp32 (embedding lookup). */
 void dg_mat_row(const dg_mat *W, int r, float *out);
 

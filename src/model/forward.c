@@ -17,6 +17,14 @@ static double now(void) {
 
 typedef dg_pass pass;
 
+/* Every weight product of the pass goes through here, so the profile counts flops and the
+ * bytes of weights read. */
+static void mm(dg_ctx *c, const dg_mat *W, const float *X, int n, int ldx, float *Y, int ldy) {
+    dg_gemm(&c->k, c->pool, W, X, n, ldx, Y, ldy);
+    c->prof.flops += 2.0 * n * W->rows * W->cols;
+    c->prof.weight_bytes += (double)dg_mat_bytes(W);
+}
+
 /* ---------------------------------------------------------------- RoPE */
 
 /* cos/sin of every row's position for both layer types: angle = p * inv_freq, in double
@@ -142,9 +150,9 @@ static void layer_forward(pass *ps, int li) {
 
     /* attention */
     for (int i = 0; i < S; i++) dg_rmsnorm(c->xn + (size_t)i * H, c->x + (size_t)i * H, L->in_norm, H, eps);
-    dg_gemm(&c->k, c->pool, &L->q, c->xn, S, H, c->q, qd);
-    dg_gemm(&c->k, c->pool, &L->k, c->xn, S, H, c->kn, kvd);
-    if (!L->full) dg_gemm(&c->k, c->pool, &L->v, c->xn, S, H, c->vn, kvd);
+    mm(c, &L->q, c->xn, S, H, c->q, qd);
+    mm(c, &L->k, c->xn, S, H, c->kn, kvd);
+    if (!L->full) mm(c, &L->v, c->xn, S, H, c->vn, kvd);
     rows_job rj = {ps, L, li};
     dg_pool_run(c->pool, S, qkv_row, &rj);
 
@@ -170,7 +178,7 @@ static void layer_forward(pass *ps, int li) {
     int last_encoder_layer = !ps->decoder && li == m->n_layers - 1 && !c->tap;
     if (!last_encoder_layer) {   /* the encoder's output after the last K/V is never used */
         dg_attention(ps, li);
-        dg_gemm(&c->k, c->pool, &L->o, c->att, S, qd, c->a, H);
+        mm(c, &L->o, c->att, S, qd, c->a, H);
         for (int i = 0; i < S; i++) {
             float *a = c->a + (size_t)i * H, *r = c->r + (size_t)i * H;
             const float *x = c->x + (size_t)i * H;
@@ -183,10 +191,10 @@ static void layer_forward(pass *ps, int li) {
     if (!last_encoder_layer) {
         /* dense MLP */
         for (int i = 0; i < S; i++) dg_rmsnorm(c->h1 + (size_t)i * H, c->r + (size_t)i * H, L->pre_ff_norm, H, eps);
-        dg_gemm(&c->k, c->pool, &L->gate, c->h1, S, H, c->g, I);
-        dg_gemm(&c->k, c->pool, &L->up, c->h1, S, H, c->u, I);
+        mm(c, &L->gate, c->h1, S, H, c->g, I);
+        mm(c, &L->up, c->h1, S, H, c->u, I);
         for (int i = 0; i < S; i++) dg_gelu_mul(c->g + (size_t)i * I, c->g + (size_t)i * I, c->u + (size_t)i * I, I);
-        dg_gemm(&c->k, c->pool, &L->down, c->g, S, I, c->m1, H);
+        mm(c, &L->down, c->g, S, I, c->m1, H);
         for (int i = 0; i < S; i++) dg_rmsnorm(c->m1 + (size_t)i * H, c->m1 + (size_t)i * H, L->post_ff1_norm, H, eps);
         double t2 = now();
         c->prof.dense_mlp += t2 - t1;
@@ -198,7 +206,7 @@ static void layer_forward(pass *ps, int li) {
             dg_rmsnorm(n, c->r + (size_t)i * H, NULL, H, eps);
             for (int d = 0; d < H; d++) n[d] = n[d] * L->router_scale[d] * rs;
         }
-        dg_gemm(&c->k, c->pool, &L->router, c->h1, S, H, c->router_logits, E);
+        mm(c, &L->router, c->h1, S, H, c->router_logits, E);
         route_rows(c, L, S);
         double t3 = now();
         c->prof.router += t3 - t2;
@@ -207,6 +215,12 @@ static void layer_forward(pass *ps, int li) {
         for (int i = 0; i < S; i++) dg_rmsnorm(c->h1 + (size_t)i * H, c->r + (size_t)i * H, L->pre_ff2_norm, H, eps);
         moe_job mj = {ps, L};
         dg_pool_run(c->pool, E, expert_task, &mj);
+        for (int e = 0; e < E; e++)
+            if (c->exp_count[e]) {
+                const dg_mat *gu = &L->exp_gate_up[e], *dn = &L->exp_down[e];
+                c->prof.flops += 2.0 * c->exp_count[e] * ((double)gu->rows * gu->cols + (double)dn->rows * dn->cols);
+                c->prof.weight_bytes += (double)(dg_mat_bytes(gu) + dg_mat_bytes(dn));
+            }
         for (int i = 0; i < S; i++) {
             float *m2 = c->m2 + (size_t)i * H;
             for (int d = 0; d < H; d++) m2[d] = 0;
@@ -314,16 +328,18 @@ dg_status dg_forward_decode(dg_ctx *c, int n_seq, const int *seqs, const int32_t
             softmax_job sj = {sc[s], V};
             dg_pool_run(c->pool, L, softmax_row, &sj);
             dg_gemm_tn(&c->k, c->pool, &m->embed, sc[s], L, V, soft, H);
+            c->prof.flops += 2.0 * L * (double)V * H;
+            c->prof.weight_bytes += (double)dg_mat_bytes(&m->embed);
         }
         for (int i = 0; i < S; i++) {
             float *n = c->a + (size_t)i * H;
             for (int d = 0; d < H; d++) n[d] *= cfg->embed_scale;
             dg_rmsnorm(n, n, m->sc_pre_norm, H, cfg->eps);
         }
-        dg_gemm(&c->k, c->pool, &m->sc_gate, c->a, S, H, c->g, I);
-        dg_gemm(&c->k, c->pool, &m->sc_up, c->a, S, H, c->u, I);
+        mm(c, &m->sc_gate, c->a, S, H, c->g, I);
+        mm(c, &m->sc_up, c->a, S, H, c->u, I);
         for (int i = 0; i < S; i++) dg_gelu_mul(c->g + (size_t)i * I, c->g + (size_t)i * I, c->u + (size_t)i * I, I);
-        dg_gemm(&c->k, c->pool, &m->sc_down, c->g, S, I, c->m1, H);
+        mm(c, &m->sc_down, c->g, S, I, c->m1, H);
     }
     for (int s = 0; s < n_seq; s++)
         for (int i = 0; i < L; i++) {
@@ -346,7 +362,7 @@ dg_status dg_forward_decode(dg_ctx *c, int n_seq, const int *seqs, const int32_t
     double t2 = now();
     for (int i = 0; i < S; i++) dg_rmsnorm(c->xn + (size_t)i * H, c->x + (size_t)i * H, m->final_norm, H, cfg->eps);
     for (int s = 0; s < n_seq; s++) {
-        dg_gemm(&c->k, c->pool, &m->embed, c->xn + (size_t)s * L * H, L, H, logits[s], V);
+        mm(c, &m->embed, c->xn + (size_t)s * L * H, L, H, logits[s], V);
         if (c->tap) tap(c, "dec.prelogits", -1, logits[s], L, V, 0);
         softcap_job cj = {logits[s], V, cfg->softcap};
         dg_pool_run(c->pool, L, softcap_row, &cj);

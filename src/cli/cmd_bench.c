@@ -1,0 +1,178 @@
+/* dgemma bench: prefill and denoising-step speed on any checkpoint (synthetic ones from
+ * mkmodel have the real shapes). Steps run the real loop: decoder with self-conditioning from
+ * the previous step, then the sampler; B canvases share each step. Prints medians. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include "cli/cli.h"
+#include "gen/rng.h"
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static int cmp_d(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: dgemma bench -m DIR [--steps K] [--prompt-len P] [--canvases B] [-t N] [--isa c|avx2]\n"
+               "                   [--precise] [--layers N] [--json]\n"
+               "Prefill of P random tokens, then K denoising steps (decoder + sampler) of B canvases in lockstep.\n");
+}
+
+int cmd_bench(int argc, char **argv) {
+    const char *dir = NULL;
+    long steps = 3, plen = 64, B = 1, threads = 0, layers = 0;
+    int json = 0, precise = 0, isa = DG_ISA_AUTO;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v;
+#define VAL() do { if (!(v = cli_value(argc, argv, &i))) return 2; } while (0)
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); return 0; }
+        else if (!strcmp(a, "-m")) { VAL(); dir = v; }
+        else if (!strcmp(a, "--steps")) { VAL(); if (!cli_int(a, v, 1, 1000, &steps)) return 2; }
+        else if (!strcmp(a, "--prompt-len")) { VAL(); if (!cli_int(a, v, 1, 1 << 20, &plen)) return 2; }
+        else if (!strcmp(a, "--canvases")) { VAL(); if (!cli_int(a, v, 1, 64, &B)) return 2; }
+        else if (!strcmp(a, "-t")) { VAL(); if (!cli_int(a, v, 0, 4096, &threads)) return 2; }
+        else if (!strcmp(a, "--layers")) { VAL(); if (!cli_int(a, v, 1, 1000, &layers)) return 2; }
+        else if (!strcmp(a, "--isa")) {
+            VAL();
+            isa = -1;
+            for (int k = DG_ISA_AUTO; k <= DG_ISA_AMX; k++) if (!strcmp(v, dg_isa_name((dg_isa)k))) isa = k;
+            if (isa < 0) { fprintf(stderr, "dgemma bench: unknown kernel path '%s'\n", v); return 2; }
+        }
+        else if (!strcmp(a, "--precise")) precise = 1;
+        else if (!strcmp(a, "--json")) json = 1;
+        else { fprintf(stderr, "dgemma bench: unknown option '%s'\n", a); usage(stderr); return 2; }
+#undef VAL
+    }
+    if (!dir) { usage(stderr); return 2; }
+    dg_error err = {0};
+    dg_model *m = NULL;
+    dg_ctx *ctx = NULL;
+    dg_sampler *smp = NULL;
+    int rc = 1;
+    double t0 = now();
+    dg_load_params lp = {.n_layers = (int)layers};
+    if (dg_model_load(dir, &lp, &m, &err)) return cli_report(&err);
+    double t_load = now() - t0;
+    dg_model_info mi;
+    dg_model_get_info(m, &mi);
+    const int L = mi.canvas_length, V = mi.vocab_size;
+    dg_ctx_params cp = {.n_threads = (int)threads, .n_seq = (int)B, .precise = precise, .isa = (dg_isa)isa,
+                        .max_tokens = (int)plen + L + 16};
+    float **buf = calloc((size_t)B, sizeof *buf), **nosc = calloc((size_t)B, sizeof *nosc);
+    int32_t **canvas = calloc((size_t)B, sizeof *canvas), *prompt = malloc((size_t)plen * sizeof *prompt);
+    int32_t *sampled = malloc((size_t)L * 4), *am = malloc((size_t)L * 4), *next = malloc((size_t)L * 4);
+    uint8_t *acc = malloc((size_t)L);
+    double *H = malloc((size_t)L * sizeof *H), *times = calloc((size_t)steps, sizeof *times);
+    int *seqs = calloc((size_t)B, sizeof *seqs);
+    dg_step_profile *prof = calloc((size_t)steps, sizeof *prof);
+    double *samp_t = calloc((size_t)steps, sizeof *samp_t);
+    if (!buf || !nosc || !canvas || !prompt || !sampled || !am || !next || !acc || !H || !times || !seqs || !prof || !samp_t) goto out;
+    if (dg_ctx_new(m, &cp, &ctx, &err) || dg_sampler_new(L, V, (int)threads, dg_ctx_isa(ctx), &smp, &err)) { cli_report(&err); goto out; }
+    for (int b = 0; b < B; b++) {
+        buf[b] = malloc((size_t)L * V * sizeof(float));
+        canvas[b] = malloc((size_t)L * sizeof(int32_t));
+        if (!buf[b] || !canvas[b]) { fprintf(stderr, "dgemma bench: out of memory\n"); goto out; }
+        seqs[b] = b;
+        dg_rng_init_canvas(1234 + (uint64_t)b, 0, L, V, canvas[b]);
+    }
+    /* prefill: random ids (the same for every sequence), timed on sequence 0 */
+    for (int i = 0; i < plen; i++) prompt[i] = (int32_t)dg_randint(dg_rng(99, 1, 0, 0, (uint64_t)i), (uint32_t)V);
+    t0 = now();
+    if (dg_encode(ctx, 0, prompt, (int)plen, NULL, NULL, &err)) { cli_report(&err); goto out; }
+    double t_prefill = now() - t0;
+    for (int b = 1; b < B; b++)
+        if (dg_encode(ctx, b, prompt, (int)plen, NULL, NULL, &err)) { cli_report(&err); goto out; }
+    dg_gen_params gp;
+    dg_model_gen_defaults(m, &gp);
+    for (int k = 1; k <= steps; k++) {
+        double ts = now();
+        /* the previous step's processed logits are this step's self-conditioning input */
+        if (dg_decode_step(ctx, (int)B, seqs, (const int32_t *const *)canvas, k > 1 ? buf : nosc, buf, &err)) {
+            cli_report(&err);
+            goto out;
+        }
+        dg_ctx_last_profile(ctx, &prof[k - 1]);
+        double tsamp = now();
+        for (int b = 0; b < B; b++) {
+            dg_step st = {.logits = buf[b], .pl = buf[b], .canvas = 0, .step = k, .sampled = sampled, .argmax = am,
+                          .next = canvas[b], .accept = acc, .entropy = H};
+            if (dg_sampler_step(smp, &gp, &st, &err)) { cli_report(&err); goto out; }
+        }
+        samp_t[k - 1] = now() - tsamp;
+        times[k - 1] = now() - ts;
+        if (!json) fprintf(stderr, "step %d: %.3f s (sampler %.3f s)\n", k, times[k - 1], samp_t[k - 1]);
+    }
+    /* medians; the breakdown is the step closest to the median */
+    double *sorted = malloc((size_t)steps * sizeof *sorted);
+    memcpy(sorted, times, (size_t)steps * sizeof *sorted);
+    qsort(sorted, (size_t)steps, sizeof *sorted, cmp_d);
+    double med = sorted[steps / 2];
+    free(sorted);
+    int mi_k = 0;
+    for (int k = 0; k < steps; k++) if (times[k] == med) mi_k = k;
+    dg_step_profile *p = &prof[mi_k];
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    double rss_gb = (double)ru.ru_maxrss / (1024.0 * 1024.0);
+    double other = p->total - p->attention - p->dense_mlp - p->router - p->experts - p->head - p->self_cond;
+    if (json) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "model", dir);
+        cJSON_AddNumberToObject(o, "layers", mi.n_layers);
+        cJSON_AddStringToObject(o, "isa", dg_isa_name(dg_ctx_isa(ctx)));
+        cJSON_AddBoolToObject(o, "precise", precise);
+        cJSON_AddNumberToObject(o, "threads", threads);
+        cJSON_AddNumberToObject(o, "canvases", B);
+        cJSON_AddNumberToObject(o, "load_s", t_load);
+        cJSON_AddNumberToObject(o, "prefill_tokens", plen);
+        cJSON_AddNumberToObject(o, "prefill_tokens_per_s", plen / t_prefill);
+        cJSON_AddNumberToObject(o, "step_s_median", med);
+        cJSON_AddNumberToObject(o, "attention_s", p->attention);
+        cJSON_AddNumberToObject(o, "dense_mlp_s", p->dense_mlp);
+        cJSON_AddNumberToObject(o, "router_s", p->router);
+        cJSON_AddNumberToObject(o, "experts_s", p->experts);
+        cJSON_AddNumberToObject(o, "head_s", p->head);
+        cJSON_AddNumberToObject(o, "self_cond_s", p->self_cond);
+        cJSON_AddNumberToObject(o, "sampler_s", samp_t[mi_k]);
+        cJSON_AddNumberToObject(o, "other_s", other);
+        cJSON_AddNumberToObject(o, "weight_gb_per_step", p->weight_bytes / 1e9);
+        cJSON_AddNumberToObject(o, "weight_gb_per_s", p->weight_bytes / 1e9 / med);
+        cJSON_AddNumberToObject(o, "gflop_per_s", p->flops / 1e9 / med);
+        cJSON_AddNumberToObject(o, "peak_rss_gb", rss_gb);
+        char *t = cJSON_PrintUnformatted(o);
+        puts(t);
+        free(t);
+        cJSON_Delete(o);
+    } else {
+        printf("model        %s (%d layers, %s%s)\n", dir, mi.n_layers, mi.quantized ? "MLX affine" : "bf16/f32", precise ? ", precise path" : "");
+        printf("kernels      %s, %ld threads, %ld canvas%s per step\n", dg_isa_name(dg_ctx_isa(ctx)), threads, B, B == 1 ? "" : "es");
+        printf("load         %.3f s\n", t_load);
+        printf("prefill      %ld tokens in %.3f s = %.1f tokens/s\n", plen, t_prefill, plen / t_prefill);
+        printf("step         %.3f s median of %ld (%.3f s per canvas)\n", med, steps, med / B);
+        printf("  attention  %.3f s\n  dense mlp  %.3f s\n  router     %.3f s\n  experts    %.3f s\n"
+               "  head       %.3f s\n  self-cond  %.3f s\n  sampler    %.3f s\n  other      %.3f s\n",
+               p->attention, p->dense_mlp, p->router, p->experts, p->head, p->self_cond, samp_t[mi_k], other);
+        printf("weights      %.2f GB read per step, %.2f GB/s\n", p->weight_bytes / 1e9, p->weight_bytes / 1e9 / med);
+        printf("compute      %.1f GFLOP per step, %.1f GFLOP/s\n", p->flops / 1e9, p->flops / 1e9 / med);
+        printf("peak RSS     %.2f GB\n", rss_gb);
+    }
+    rc = 0;
+out:
+    if (buf) for (int b = 0; b < B; b++) free(buf[b]);
+    if (canvas) for (int b = 0; b < B; b++) free(canvas[b]);
+    free(buf); free(nosc); free(canvas); free(prompt); free(sampled); free(am); free(next); free(acc); free(H);
+    free(times); free(seqs); free(prof); free(samp_t);
+    dg_sampler_free(smp);
+    dg_ctx_free(ctx);
+    dg_model_free(m);
+    return rc;
+}
