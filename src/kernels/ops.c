@@ -32,3 +32,21 @@ void dg_softcap(float *z, int n, double cap) {
     float c = (float)cap, inv = (float)(1.0 / cap);
     for (int i = 0; i < n; i++) z[i] = c * tanhf(z[i] * inv);
 }
+
+void dg_softmax(float *p, int n) {
+    float mx = -INFINITY;
+    for (int v = 0; v < n; v++) if (p[v] > mx) mx = p[v];
+    double s = 0;
+    for (int v = 0; v < n; v++) { p[v] = (float)exp((double)p[v] - mx); s += p[v]; }
+    for (int v = 0; v < n; v++) p[v] = (float)(p[v] / s);
+}
+
+void dg_softcap_isa(dg_isa isa, float *z, int n, double cap) {
+    if (isa != DG_ISA_C) dg_softcap_avx2(z, n, cap);
+    else dg_softcap(z, n, cap);
+}
+
+void dg_softmax_isa(dg_isa isa, float *p, int n) {
+    if (isa != DG_ISA_C) dg_softmax_avx2(p, n);
+    else dg_softmax(p, n);
+}

@@ -1,6 +1,7 @@
 /* Row-wise elementwise operations of the forward pass (fp32). */
 #ifndef DG_KERNELS_OPS_H
 #define DG_KERNELS_OPS_H
+#include "dgemma.h"
 
 /* y = x * (mean(x^2) + eps)^-1/2 * w over rows of n (w may be NULL: no weight). In place ok. */
 void dg_rmsnorm(float *y, const float *x, const float *w, int n, double eps);
@@ -10,5 +11,13 @@ void dg_gelu_mul(float *y, const float *g, const float *u, int n);
 void dg_rope(float *x, const float *cs, const float *sn, int D);
 /* logits = cap * tanh(z / cap). */
 void dg_softcap(float *z, int n, double cap);
+/* p = softmax(p) in place (sum in double). */
+void dg_softmax(float *p, int n);
+
+/* The same on a kernel path (AVX2 when asked for and built; else portable). */
+void dg_softcap_isa(dg_isa isa, float *z, int n, double cap);
+void dg_softmax_isa(dg_isa isa, float *p, int n);
+void dg_softcap_avx2(float *z, int n, double cap);
+void dg_softmax_avx2(float *p, int n);
 
 #endif

@@ -289,22 +289,16 @@ dg_status dg_forward_encode(dg_ctx *c, int seq, const int32_t *ids, int n, dg_er
 }
 
 /* Softmax of each row in place (the self-conditioning probabilities). */
-typedef struct { float *p; int V; } softmax_job;
+typedef struct { float *p; int V; dg_isa isa; } softmax_job;
 static void softmax_row(void *user, int i, int thread) {
     softmax_job *j = user;
-    float *p = j->p + (size_t)i * j->V;
-    float mx = -INFINITY;
-    for (int v = 0; v < j->V; v++) if (p[v] > mx) mx = p[v];
-    double s = 0;
-    for (int v = 0; v < j->V; v++) { p[v] = expf(p[v] - mx); s += p[v]; }
-    float inv = (float)(1.0 / s);
-    for (int v = 0; v < j->V; v++) p[v] *= inv;
+    dg_softmax_isa(j->isa, j->p + (size_t)i * j->V, j->V);
 }
 
-typedef struct { float *z; int V; double cap; } softcap_job;
+typedef struct { float *z; int V; double cap; dg_isa isa; } softcap_job;
 static void softcap_row(void *user, int i, int thread) {
     softcap_job *j = user;
-    dg_softcap(j->z + (size_t)i * j->V, j->V, j->cap);
+    dg_softcap_isa(j->isa, j->z + (size_t)i * j->V, j->V, j->cap);
 }
 
 dg_status dg_forward_decode(dg_ctx *c, int n_seq, const int *seqs, const int32_t *const *canvases,
@@ -325,7 +319,7 @@ dg_status dg_forward_decode(dg_ctx *c, int n_seq, const int *seqs, const int32_t
         for (int s = 0; s < n_seq; s++) {
             float *soft = c->a + (size_t)s * L * H;
             if (!sc[s]) { memset(soft, 0, (size_t)L * H * sizeof *soft); continue; }
-            softmax_job sj = {sc[s], V};
+            softmax_job sj = {sc[s], V, c->k.isa};
             dg_pool_run(c->pool, L, softmax_row, &sj);
             dg_gemm_tn(&c->k, c->pool, &m->embed, sc[s], L, V, soft, H);
             c->prof.flops += 2.0 * L * (double)V * H;
@@ -364,7 +358,7 @@ dg_status dg_forward_decode(dg_ctx *c, int n_seq, const int *seqs, const int32_t
     for (int s = 0; s < n_seq; s++) {
         mm(c, &m->embed, c->xn + (size_t)s * L * H, L, H, logits[s], V);
         if (c->tap) tap(c, "dec.prelogits", -1, logits[s], L, V, 0);
-        softcap_job cj = {logits[s], V, cfg->softcap};
+        softcap_job cj = {logits[s], V, cfg->softcap, c->k.isa};
         dg_pool_run(c->pool, L, softcap_row, &cj);
     }
     double t3 = now();
