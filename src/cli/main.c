@@ -10,6 +10,7 @@ static const command commands[] = {
     {"mkmodel", cmd_mkmodel, "mkmodel --preset P ...  write a synthetic checkpoint (tiny, 26b-a4b)"},
     {"run", cmd_run, "run -m DIR --prompt-ids IDS  generate (see 'dgemma run --help')"},
     {"chat", cmd_chat, "chat -m DIR             interactive multi-turn chat (keeps the cache between turns)"},
+    {"serve", cmd_serve, "serve -m DIR            OpenAI-compatible HTTP server (see 'dgemma serve --help')"},
     {"info", cmd_info, "info -m DIR             print a checkpoint's geometry and size"},
     {"tokenize", cmd_tokenize, "tokenize -m DIR TEXT|-  print the token ids of a text"},
     {"detokenize", cmd_detokenize, "detokenize -m DIR IDS|- print the text of token ids"},
