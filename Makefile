@@ -52,6 +52,11 @@ $(B)/libdgemma.so: $(LIB_OBJ)
 $(B)/dgemma: $(CLI_OBJ) $(SRV_OBJ) $(B)/libdgemma.a
 	$(CC) $(LDSAN) -o $@ $(CLI_OBJ) $(SRV_OBJ) $(B)/libdgemma.a $(HTTPLIB) $(LDLIBS)
 
+# Server unit tests link the server objects (and libmicrohttpd) too.
+$(B)/tests/test_server_%: tests/test_server_%.c $(SRV_OBJ) $(B)/libdgemma.a tests/t.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDSAN) -o $@ $< $(SRV_OBJ) $(B)/libdgemma.a $(HTTPLIB) $(LDLIBS)
+
 $(B)/tests/%: tests/%.c $(B)/libdgemma.a tests/t.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDSAN) -o $@ $< $(B)/libdgemma.a $(LDLIBS)
