@@ -17,6 +17,7 @@ static int reserve(buf *b, size_t extra) {
 }
 
 void buf_add(buf *b, const void *data, size_t n) {
+    if (!n) return;
     if (!reserve(b, n)) return;
     memcpy(b->p + b->len, data, n);
     b->len += n;

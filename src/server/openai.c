@@ -434,7 +434,7 @@ size_t oa_read(oa_req *r, char *dst, size_t max, int ms, int *done) {
     if (r->sent == r->out.len && !r->done) wait_ms(r, ms);
     size_t n = r->out.len - r->sent;
     if (n > max) n = max;
-    memcpy(dst, r->out.p + r->sent, n);
+    if (n) memcpy(dst, r->out.p + r->sent, n);
     r->sent += n;
     if (r->sent == r->out.len && r->sent > (1u << 16)) { buf_consume(&r->out, r->sent); r->sent = 0; }
     *done = r->done && r->sent == r->out.len;
