@@ -42,6 +42,7 @@ void metrics_canvas(metrics *m, int steps, int early_halt, int committed) {
     m->early_halts += early_halt ? 1 : 0;
     m->committed += (unsigned long long)committed;
     m->steps_hist[b]++;
+    m->canvas_steps += (unsigned long long)steps;
     pthread_mutex_unlock(&m->mu);
 }
 
@@ -74,7 +75,7 @@ void metrics_render(metrics *m, int queue_depth, int active, int max_batch, buf 
         buf_printf(o, "dgemma_steps_per_canvas_bucket{le=\"%d\"} %llu\n", step_bounds[b], cum);
     }
     cum += c.steps_hist[M_STEP_BUCKETS];
-    sum_steps = c.batch_rows;   /* every canvas row of every step belongs to some canvas */
+    sum_steps = c.canvas_steps;
     buf_printf(o, "dgemma_steps_per_canvas_bucket{le=\"+Inf\"} %llu\ndgemma_steps_per_canvas_sum %llu\ndgemma_steps_per_canvas_count %llu\n",
                cum, sum_steps, c.canvases);
     buf_printf(o, "# HELP dgemma_step_seconds Wall time of batched denoising steps (one decoder pass + samplers).\n"

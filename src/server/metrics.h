@@ -15,7 +15,8 @@ typedef struct metrics {
     int codes[M_MAX_CODES], n_codes;
     unsigned long long canvases, early_halts, committed, prompt_tokens, steps, rejected, cancelled;
     unsigned long long steps_hist[M_STEP_BUCKETS + 1];   /* steps per canvas, cumulative at export */
-    unsigned long long batch_rows;                      /* sum over decoder steps of the batch size */
+    unsigned long long batch_rows;
+    unsigned long long canvas_steps;                    /* sum of steps over committed canvases */                      /* sum over decoder steps of the batch size */
     double step_seconds, busy_seconds, prefill_seconds;
 } metrics;
 
