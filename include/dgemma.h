@@ -237,6 +237,38 @@ void dg_generator_free(dg_generator *g);
 dg_status dg_generate(dg_generator *g, int seq, const int32_t *prompt, int n_prompt,
                       const dg_gen_params *p, const dg_gen_callbacks *cb,
                       dg_gen_result *res, dg_error *err);
+
+/* ---- batched generation (src/gen/batch.c): up to n_slots requests denoised in lockstep, one
+ * dg_decode_step per step for all of them (the weights are read once per step, not once per
+ * request). Slot i uses the context's sequence i. Each slot makes exactly the decisions
+ * dg_generate makes for the same cache, prompt and params (seed included): batching never
+ * changes results. Slots join and leave between steps. One thread owns a dg_batch and its
+ * context; nothing is allocated per step. */
+typedef struct dg_batch dg_batch;
+/* ctx must have been made with n_seq >= n_slots. n_threads: sampler threads, 0 = online CPUs. */
+dg_status dg_batch_new(dg_ctx *ctx, int n_slots, int n_threads, dg_batch **out, dg_error *err);
+void dg_batch_free(dg_batch *b);
+int dg_batch_slots(const dg_batch *b);
+/* Validates p, prefills `prompt` into the free slot's sequence (appended to its cache, as
+ * dg_generate does; call dg_cache_clear first for a fresh request) and makes the slot active.
+ * cb is copied; on_prefill, on_step and on_canvas behave as in dg_generate (nonzero cancels
+ * that slot only); on_trace is unsupported. On failure the slot stays free. */
+dg_status dg_batch_start(dg_batch *b, int slot, const int32_t *prompt, int n_prompt, const dg_gen_params *p,
+                         const dg_gen_callbacks *cb, dg_error *err);
+/* One denoising step of every active slot: one decoder pass, then each slot's sampler, stop
+ * test, and (when its canvas halts) commit, on_canvas, commit pass. A slot that finishes (EOS,
+ * length, cancel, its own error) becomes done and leaves the lockstep batch. Returns an error
+ * only when the shared decoder pass failed (every slot in it is then done with that error). */
+dg_status dg_batch_step(dg_batch *b, dg_error *err);
+int dg_batch_n_active(const dg_batch *b);
+/* 0 = free, 1 = active, 2 = done (its result waits for dg_batch_take), -1 = no such slot. */
+int dg_batch_state(const dg_batch *b, int slot);
+/* Stops an active slot now (finish = cancelled); its partial result stays for dg_batch_take. */
+void dg_batch_cancel(dg_batch *b, int slot);
+/* Moves a done (or, cancelling it, an active) slot's result into *res (free with
+ * dg_gen_result_free) and frees the slot. Returns the slot's status: DG_OK, DG_ERR_CANCELLED or
+ * the error that ended it (message in err). */
+dg_status dg_batch_take(dg_batch *b, int slot, dg_gen_result *res, dg_error *err);
 /* END GENERATION API */
 
 /* ---------------------------------------------------------------- tokenizer and chat template

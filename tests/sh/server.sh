@@ -1,0 +1,65 @@
+#!/bin/sh
+# `dgemma serve` end to end on loopback: raw SSE with curl, the OpenAI Node SDK suite
+# (tests/server/api.test.js: chat, stream, tools, errors, concurrency == `dgemma run`, faults,
+# RSS), then a graceful SIGTERM with a stream in flight. Model: tiny-a widened to the full
+# Gemma 4 vocabulary (tests/server/mkvocab.js), tokenizer from tools/tokenizer_fixture.sh.
+# Needs node + tools/server_fixture.sh; skips without them (DG_REQUIRE_FIXTURE=1: fail).
+# Under `make test-asan` $DG is the ASan build: the server log must stay clean and it must exit 0.
+DG=${DG:-build/dgemma}
+B=${B:-build}
+ROOT=$(pwd)
+TOK=${DG_TOKENIZER_FIXTURE:-$ROOT/models/tokenizer}/tokenizer.json
+skip() { echo "SKIP: $1 (run tools/server_fixture.sh)"; [ "${DG_REQUIRE_FIXTURE:-0}" = 1 ] && exit 1; exit 0; }
+[ -x "$DG" ] || { echo "SKIP: $DG not built"; exit 0; }
+command -v node >/dev/null || skip "node missing"
+command -v curl >/dev/null || skip "curl missing"
+[ -f tests/server/node_modules/openai/package.json ] || skip "openai npm package missing"
+[ -f "$TOK" ] || skip "$TOK missing"
+M=$B/tests/tiny-vocab
+[ -f $M/model.safetensors ] || node tests/server/mkvocab.js tests/golden/tiny-a $M >/dev/null || exit 1
+LOG=$B/tests/server.log
+fail=0
+check() { if [ "$2" = 1 ]; then echo "ok   $1"; else echo "FAIL $1"; fail=1; fi; }
+
+: >$LOG
+"$DG" serve -m $M --tokenizer "$TOK" --port 0 -t 2 --max-batch 4 --queue 8 --api-key testkey --grace 20 2>$LOG &
+PID=$!
+port=""
+for i in $(seq 1 300); do
+    port=$(sed -n 's/.*listening on http:\/\/[^:]*:\([0-9]*\).*/\1/p' $LOG)
+    [ -n "$port" ] && break
+    kill -0 $PID 2>/dev/null || break
+    sleep 0.1
+done
+if [ -z "$port" ]; then echo "FAIL server did not start"; cat $LOG; kill $PID 2>/dev/null; exit 1; fi
+URL=http://127.0.0.1:$port
+echo "server pid $PID on $URL"
+
+# raw SSE: headers, data lines, per-step events, [DONE] last
+H=$B/tests/server.sse.h
+out=$(curl -sN --max-time 120 -D $H -H 'Authorization: Bearer testkey' $URL/v1/chat/completions \
+      -d '{"messages":[{"role":"user","content":"Hi"}],"max_tokens":32,"max_denoising_steps":3,"stream":true,"stream_canvas":true}')
+check "SSE content type" $(grep -qi '^content-type: text/event-stream' $H && echo 1)
+check "SSE chunks are data: lines" $(echo "$out" | grep -q '^data: {"id":"chatcmpl-' && echo 1)
+check "SSE step events (stream_canvas)" $([ "$(echo "$out" | grep -c '^event: dgemma.step')" -eq 6 ] && echo 1)
+check "SSE ends with [DONE]" $([ "$(echo "$out" | grep -v '^$' | tail -n 1)" = "data: [DONE]" ] && echo 1)
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 $URL/v1/models)
+check "no key -> 401" $([ "$code" = 401 ] && echo 1)
+
+DG_URL=$URL DG_KEY=testkey DG_PID=$PID DG=$DG DG_MODEL=$M DG_TOKENIZER=$TOK node tests/server/api.test.js || fail=1
+
+# graceful stop with a stream in flight: the stream completes, the server exits 0
+S=$B/tests/server.stop.sse
+curl -sN --max-time 120 -H 'Authorization: Bearer testkey' $URL/v1/chat/completions \
+     -d '{"messages":[{"role":"user","content":"Hi"}],"max_tokens":48,"max_denoising_steps":3,"stream":true}' >$S &
+CURL=$!
+sleep 1
+kill -TERM $PID
+wait $PID
+rc=$?
+wait $CURL
+check "SIGTERM: exit 0 (got $rc)" $([ $rc = 0 ] && echo 1)
+check "SIGTERM: in-flight stream finished" $(grep -q '"finish_reason":"length"' $S && tail -c 15 $S | grep -q 'DONE' && echo 1)
+check "server log clean (no sanitizer report)" $(grep -qE 'AddressSanitizer|LeakSanitizer|runtime error' $LOG || echo 1)
+[ $fail = 0 ] || { echo "--- server log"; tail -n 40 $LOG; }
+exit $fail

@@ -1,0 +1,237 @@
+/* The OpenAI mapping (src/server/openai.c) without HTTP or a model: requests are parsed, then
+ * the job's callbacks are fed canvases of real token ids (as the scheduler would) and the
+ * stream / body checked: thinking -> reasoning_content, tool calls in OpenAI shape, stop strings
+ * across canvas boundaries, UTF-8 never split, stream deltas == non-stream answer, and 400s in
+ * OpenAI's error shape. Needs the tokenizer fixture (skips without it). */
+#include "t.h"
+#include "tok_fixture.h"
+#include "server/openai.h"
+#include "core/error.h"
+#include <cjson/cJSON.h>
+#include <string.h>
+
+static dg_tokenizer *tok;
+static atomic_ullong ids_counter;
+static oa_info info;
+
+static int parse(int kind, const char *body, oa_req **r, buf *err) {
+    buf ign = {0};
+    err->len = 0;
+    int st = oa_parse(&info, kind, body, strlen(body), r, err, &ign);
+    buf_free(&ign);
+    return st;
+}
+
+/* Feeds text as canvases of L ids (the last partial), ending with finish; returns the output. */
+static void run(oa_req *r, const char *text, int L, dg_finish fin, buf *out) {
+    int32_t *ids = NULL;
+    size_t n = 0;
+    CHECK(!dg_tokenize(tok, text, strlen(text), 0, &ids, &n, NULL), "tokenize");
+    job *j = oa_job(r);
+    oa_retain(r);   /* the scheduler's reference */
+    int c = 0, cancelled = 0;
+    for (size_t at = 0; at < n && !cancelled; at += (size_t)L, c++) {
+        int k = (int)(n - at < (size_t)L ? n - at : (size_t)L);
+        cancelled = j->cb.on_canvas(j->cb.user, c, ids + at, L, k, 3);
+    }
+    int steps[64] = {0};
+    dg_gen_result res = {.n_emitted = (int)n, .finish = cancelled ? DG_FINISH_CANCELLED : fin, .stop_id = -1,
+                         .n_canvases = c, .steps = steps, .n_steps = 3 * c};
+    dg_error e = {0};
+    if (cancelled) dg_fail(&e, DG_ERR_CANCELLED, "cancelled");
+    j->on_done(j, cancelled ? DG_ERR_CANCELLED : DG_OK, &e, &res);
+    out->len = 0;
+    if (oa_is_stream(r)) {
+        char tmp[777];
+        int done = 0;
+        while (!done) { size_t k = oa_read(r, tmp, sizeof tmp, 10, &done); buf_add(out, tmp, k); }
+    } else {
+        const char *b;
+        size_t len;
+        int st = oa_result(r, 10, &b, &len);
+        CHECK(st == 200, "status %d", st);
+        buf_add(out, b, len);
+    }
+    free(ids);
+}
+
+/* Concatenated stream deltas of one field; checks every data line is JSON or [DONE]. */
+static void deltas(const char *sse, const char *field, buf *out, int *n_chunks, cJSON **calls, const char **finish) {
+    static char fin[32];
+    out->len = 0;
+    *n_chunks = 0;
+    fin[0] = 0;
+    for (const char *l = sse; (l = strstr(l, "data: ")); l += 6) {
+        const char *e = strstr(l, "\n\n");
+        if (!strncmp(l + 6, "[DONE]", 6)) { CHECK(e && !e[2], "[DONE] is last"); break; }
+        cJSON *o = cJSON_ParseWithLength(l + 6, (size_t)(e - l - 6));
+        CHECK(o != NULL, "chunk is JSON");
+        cJSON *ch = cJSON_GetArrayItem(cJSON_GetObjectItem(o, "choices"), 0);
+        cJSON *d = cJSON_GetObjectItem(ch, "delta"), *f = cJSON_GetObjectItem(d, field);
+        if (!d) f = cJSON_GetObjectItem(ch, "text");
+        if (cJSON_IsString(f)) { buf_adds(out, f->valuestring); (*n_chunks)++; }
+        cJSON *tc = cJSON_GetObjectItem(d, "tool_calls");
+        if (tc && calls) *calls = cJSON_Duplicate(tc, 1);
+        cJSON *fr = cJSON_GetObjectItem(ch, "finish_reason");
+        if (cJSON_IsString(fr)) snprintf(fin, sizeof fin, "%s", fr->valuestring);
+        cJSON_Delete(o);
+    }
+    *finish = fin;
+}
+
+static cJSON *message(const buf *body) {
+    cJSON *o = cJSON_Parse(body->p);
+    return o;
+}
+
+int main(void) {
+    if (!tok_fixture_present("test_server_openai")) return t_done("test_server_openai");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tokenizer.json", tok_fixture_dir());
+    dg_error err = {0};
+    CHECK(!dg_tokenizer_load(path, &tok, &err), "tokenizer: %s", err.msg);
+    if (!tok) return t_done("test_server_openai");
+    info = (oa_info){.tok = tok, .model_id = "m", .vocab = 262144, .canvas_length = 16, .ctx_tokens = 4096,
+                     .next_id = &ids_counter, .max_buffered = 1 << 20};
+    dg_gen_params_default(&info.defaults);
+    info.defaults.n_eos = 3;
+    info.defaults.eos_ids[0] = 1; info.defaults.eos_ids[1] = 106; info.defaults.eos_ids[2] = 50;
+    buf e = {0}, out = {0}, d = {0};
+    oa_req *r;
+    int n;
+    const char *fin;
+
+    /* thinking + content, streamed in canvases of 5 ids, equals the non-stream answer */
+    const char *ans = "<|channel>thought\nLet me think: 2+2.<channel|>The answer is 4 \xe2\x82\xac, caf\xc3\xa9.  ";
+    const char *chat = "{\"model\":\"x\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stream\":%s,"
+                       "\"chat_template_kwargs\":{\"enable_thinking\":true}}";
+    char body[512];
+    snprintf(body, sizeof body, chat, "true");
+    CHECK(parse(OA_CHAT, body, &r, &e) == 200, "chat parse: %s", e.p);
+    run(r, ans, 5, DG_FINISH_STOP, &out);
+    deltas(out.p, "content", &d, &n, NULL, &fin);
+    CHECK(!strcmp(d.p, "The answer is 4 \xe2\x82\xac, caf\xc3\xa9."), "stream content '%s'", d.p);
+    CHECK(!strcmp(fin, "stop"), "finish %s", fin);
+    deltas(out.p, "reasoning_content", &d, &n, NULL, &fin);
+    CHECK(!strcmp(d.p, "Let me think: 2+2."), "stream reasoning '%s'", d.p);
+    CHECK(strstr(out.p, "\"role\":\"assistant\"") && strstr(out.p, "data: [DONE]\n\n"), "role first, [DONE] last");
+    oa_release(r);
+    snprintf(body, sizeof body, chat, "false");
+    CHECK(parse(OA_CHAT, body, &r, &e) == 200, "chat parse");
+    run(r, ans, 5, DG_FINISH_STOP, &out);
+    cJSON *o = message(&out), *m = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(o, "choices"), 0), "message");
+    CHECK(m && !strcmp(cJSON_GetObjectItem(m, "content")->valuestring, "The answer is 4 \xe2\x82\xac, caf\xc3\xa9."), "content");
+    CHECK(m && !strcmp(cJSON_GetObjectItem(m, "reasoning_content")->valuestring, "Let me think: 2+2."), "reasoning_content");
+    CHECK(!strcmp(cJSON_GetObjectItem(o, "object")->valuestring, "chat.completion") && cJSON_GetObjectItem(o, "usage"), "shape");
+    cJSON_Delete(o);
+    oa_release(r);
+
+    /* UTF-8: canvases of 1 id never produce invalid UTF-8 in a chunk (cJSON would reject it) */
+    CHECK(parse(OA_CHAT, "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"stream\":true}", &r, &e) == 200, "parse");
+    run(r, "\xf0\x9f\x98\x80\xe4\xb8\xad\xe6\x96\x87", 1, DG_FINISH_LENGTH, &out);
+    deltas(out.p, "content", &d, &n, NULL, &fin);
+    CHECK(!strcmp(d.p, "\xf0\x9f\x98\x80\xe4\xb8\xad\xe6\x96\x87") && !strcmp(fin, "length"), "utf-8 '%s' %s", d.p, fin);
+    oa_release(r);
+
+    /* tool calls: OpenAI shape, finish_reason tool_calls, stream and not */
+    const char *call = "<|tool_call>call:get_weather{city:<|\"|>Paris<|\"|>,days:3}<tool_call|>";
+    const char *tools = "{\"messages\":[{\"role\":\"user\",\"content\":\"weather?\"}],\"stream\":%s,\"tools\":[{\"type\":\"function\","
+                        "\"function\":{\"name\":\"get_weather\",\"parameters\":{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}}}}}]}";
+    for (int stream = 0; stream < 2; stream++) {
+        snprintf(body, sizeof body, tools, stream ? "true" : "false");
+        CHECK(parse(OA_CHAT, body, &r, &e) == 200, "tools parse: %s", e.p);
+        run(r, call, 4, DG_FINISH_STOP, &out);
+        cJSON *calls = NULL;
+        if (stream) {
+            deltas(out.p, "content", &d, &n, &calls, &fin);
+            CHECK(!strcmp(fin, "tool_calls") && d.len == 0, "stream tool call finish %s content '%s'", fin, d.p ? d.p : "");
+        } else {
+            o = message(&out);
+            cJSON *ch = cJSON_GetArrayItem(cJSON_GetObjectItem(o, "choices"), 0);
+            m = cJSON_GetObjectItem(ch, "message");
+            CHECK(cJSON_IsNull(cJSON_GetObjectItem(m, "content")), "content null with tool calls");
+            CHECK(!strcmp(cJSON_GetObjectItem(ch, "finish_reason")->valuestring, "tool_calls"), "finish tool_calls");
+            calls = cJSON_Duplicate(cJSON_GetObjectItem(m, "tool_calls"), 1);
+            cJSON_Delete(o);
+        }
+        cJSON *c0 = cJSON_GetArrayItem(calls, 0), *fn = cJSON_GetObjectItem(c0, "function");
+        CHECK(cJSON_GetArraySize(calls) == 1 && cJSON_IsString(cJSON_GetObjectItem(c0, "id")) &&
+              !strcmp(cJSON_GetObjectItem(c0, "type")->valuestring, "function") &&
+              !strcmp(cJSON_GetObjectItem(fn, "name")->valuestring, "get_weather"), "tool call shape (stream %d)", stream);
+        cJSON *args = cJSON_Parse(cJSON_GetStringValue(cJSON_GetObjectItem(fn, "arguments")));
+        CHECK(args && !strcmp(cJSON_GetObjectItem(args, "city")->valuestring, "Paris") &&
+              cJSON_GetObjectItem(args, "days")->valuedouble == 3, "arguments are a JSON string");
+        CHECK(!stream || cJSON_IsNumber(cJSON_GetObjectItem(c0, "index")), "stream tool call has an index");
+        cJSON_Delete(args);
+        cJSON_Delete(calls);
+        oa_release(r);
+    }
+
+    /* stop strings, also across a canvas boundary: the text ends before them, generation stops */
+    const char *stops[] = {"\"END\"", "[\"xx\", \"lo wo\"]"};
+    for (int s = 0; s < 2; s++)
+        for (int stream = 0; stream < 2; stream++) {
+            snprintf(body, sizeof body, "{\"prompt\":\"hi\",\"stop\":%s,\"stream\":%s}", stops[s], stream ? "true" : "false");
+            CHECK(parse(OA_COMPLETION, body, &r, &e) == 200, "completion parse: %s", e.p);
+            run(r, s ? "hello world and more" : "one two END three four five", 1, DG_FINISH_LENGTH, &out);
+            const char *want = s ? "hel" : "one two ";
+            if (stream) {
+                deltas(out.p, "text", &d, &n, NULL, &fin);
+                CHECK(d.p && !strcmp(d.p, want) && !strcmp(fin, "stop"), "stop %d stream: '%s' %s", s, d.p ? d.p : "", fin);
+            } else {
+                o = message(&out);
+                cJSON *ch = cJSON_GetArrayItem(cJSON_GetObjectItem(o, "choices"), 0);
+                CHECK(!strcmp(cJSON_GetObjectItem(ch, "text")->valuestring, want) &&
+                      !strcmp(cJSON_GetObjectItem(ch, "finish_reason")->valuestring, "stop"), "stop %d: %s", s, out.p);
+                cJSON_Delete(o);
+            }
+            oa_release(r);
+        }
+
+    /* errors: 400 in OpenAI's shape, naming the field */
+    static const struct { int kind; const char *body, *param, *msg; } bad[] = {
+        {OA_CHAT, "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"n\":2}", "n", "'n' must be 1"},
+        {OA_CHAT, "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"response_format\":{\"type\":\"json_schema\"}}", "response_format", "not supported"},
+        {OA_CHAT, "{\"messages\":[{\"role\":\"wizard\",\"content\":\"x\"}]}", "messages", "is not one of"},
+        {OA_CHAT, "{\"messages\":\"hi\"}", "messages", "non-empty array"},
+        {OA_CHAT, "{\"messages\":[]}", "messages", "non-empty array"},
+        {OA_CHAT, "{\"messages\":[{\"role\":\"user\",\"content\":5}]}", "messages", "content must be"},
+        {OA_CHAT, "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"max_tokens\":\"9\"}", "max_tokens", "integer"},
+        {OA_CHAT, "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"max_tokens\":0}", "max_tokens", "must be in"},
+        {OA_CHAT, "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"max_tokens\":100000}", "max_tokens", "must be in"},
+        {OA_CHAT, "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"stream\":1}", "stream", "boolean"},
+        {OA_CHAT, "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"seed\":-1}", "seed", "seed"},
+        {OA_CHAT, "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"t_min\":0.9}", NULL, "t_max must be > t_min"},
+        {OA_CHAT, "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"entropy_bound\":0}", NULL, "entropy_bound"},
+        {OA_CHAT, "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"max_denoising_steps\":0}", "max_denoising_steps", "must be in"},
+        {OA_CHAT, "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"stop\":[1]}", "stop", "non-empty strings"},
+        {OA_CHAT, "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"stream_canvas\":true}", "stream_canvas", "needs"},
+        {OA_CHAT, "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"logprobs\":true}", "logprobs", "not supported"},
+        {OA_CHAT, "[1,2]", NULL, "JSON object"},
+        {OA_CHAT, "{\"messages\":[{\"role\":\"user\"", NULL, "not valid JSON"},
+        {OA_COMPLETION, "{\"prompt\":[1,2,300000]}", "prompt", "outside the vocabulary"},
+        {OA_COMPLETION, "{\"prompt\":[[1],[2]]}", "prompt", "one prompt per request"},
+        {OA_COMPLETION, "{\"prompt\":\"\"}", "prompt", "empty"},
+        {OA_COMPLETION, "{\"prompt\":[1.5]}", "prompt", "integer"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        r = NULL;
+        int st = parse(bad[i].kind, bad[i].body, &r, &e);
+        cJSON *root = cJSON_Parse(e.p ? e.p : ""), *eo = cJSON_GetObjectItem(root, "error");
+        const cJSON *msg = cJSON_GetObjectItem(eo, "message"), *param = cJSON_GetObjectItem(eo, "param");
+        CHECK(st == 400 && !r && cJSON_IsString(msg) && strstr(msg->valuestring, bad[i].msg) &&
+              cJSON_IsString(cJSON_GetObjectItem(eo, "type")) &&
+              (bad[i].param ? cJSON_IsString(param) && !strcmp(param->valuestring, bad[i].param) : cJSON_IsNull(param)),
+              "bad request %zu (%s): %d %s", i, bad[i].body, st, e.p ? e.p : "");
+        cJSON_Delete(root);
+    }
+    /* ignored knobs are named */
+    buf ign = {0};
+    const char *kn = "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"temperature\":0.2,\"top_p\":0.9,\"logit_bias\":{}}";
+    r = NULL;
+    CHECK(oa_parse(&info, OA_CHAT, kn, strlen(kn), &r, &e, &ign) == 200 && ign.p && !strcmp(ign.p, "temperature,top_p,logit_bias"), "ignored: %s", ign.p ? ign.p : "");
+    if (r) oa_release(r);
+    buf_free(&ign); buf_free(&e); buf_free(&out); buf_free(&d);
+    dg_tokenizer_free(tok);
+    return t_done("test_server_openai");
+}
