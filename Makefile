@@ -59,11 +59,18 @@ $(B)/tests/%: tests/%.c $(B)/libdgemma.a tests/t.h
 test: all
 	@sh tests/run.sh $(B)
 
+# Kernel benchmark (not part of `all`): build/bench/bench_gemm [--full] [--c]
+bench: $(B)/bench/bench_gemm
+
+$(B)/bench/%: bench/%.c $(B)/libdgemma.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDSAN) -o $@ $< $(B)/libdgemma.a $(LDLIBS)
+
 test-asan:
 	$(MAKE) BUILD=asan test
 
 clean:
 	rm -rf build build-asan
 
-.PHONY: all test test-asan clean
+.PHONY: all test test-asan clean bench
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -204,6 +204,7 @@ static void check_expand(const tmat *t) {
 }
 
 int main(void) {
+    (void)t_golden;
     dg_cpu cpu;
     dg_cpu_detect(&cpu);
     int have_avx2 = cpu.avx2 && cpu.fma && cpu.f16c;

@@ -8,37 +8,41 @@
 
 #define AI __attribute__((always_inline)) static inline
 
+/* Accumulators are named variables, not arrays: GCC -O2 keeps arrays of vectors in memory
+ * across iterations (a store per FMA), which costs 4x. Rows >= M are dead code after inlining. */
+#define MK_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
+
 AI void mk(const int M, int nc, int kc, const float *x, int ldx, const float *wt, float *y, int ldy, int accumulate) {
-    __m256 a0[DG_MR], a1[DG_MR];
-    const float *xr[DG_MR];
-    for (int i = 0; i < M; i++) {
-        a0[i] = a1[i] = _mm256_setzero_ps();
-        xr[i] = x + (size_t)i * ldx;
-    }
+#define DECL(i) __m256 a##i##0 = _mm256_setzero_ps(), a##i##1 = a##i##0; const float *x##i = x + (size_t)(i) * ldx;
+    MK_ROWS(DECL)
+#undef DECL
     for (int k = 0; k < kc; k++) {
-        __m256 w0 = _mm256_load_ps(wt + (size_t)k * 16), w1 = _mm256_load_ps(wt + (size_t)k * 16 + 8);
-        for (int i = 0; i < M; i++) {
-            __m256 b = _mm256_broadcast_ss(xr[i] + k);
-            a0[i] = _mm256_fmadd_ps(b, w0, a0[i]);
-            a1[i] = _mm256_fmadd_ps(b, w1, a1[i]);
-        }
+        __m256 w0 = _mm256_load_ps(wt + (size_t)k * 16), w1 = _mm256_load_ps(wt + (size_t)k * 16 + 8), b;
+#define STEP(i) if (M > i) { b = _mm256_broadcast_ss(x##i + k); a##i##0 = _mm256_fmadd_ps(b, w0, a##i##0); \
+                             a##i##1 = _mm256_fmadd_ps(b, w1, a##i##1); }
+        MK_ROWS(STEP)
+#undef STEP
     }
+    __m256 acc[2 * DG_MR];
+#define SAVE(i) acc[2 * i] = a##i##0; acc[2 * i + 1] = a##i##1;
+    MK_ROWS(SAVE)
+#undef SAVE
     if (nc == DG_NR) {
         for (int i = 0; i < M; i++) {
             float *yr = y + (size_t)i * ldy;
             if (accumulate) {
-                _mm256_storeu_ps(yr, _mm256_add_ps(_mm256_loadu_ps(yr), a0[i]));
-                _mm256_storeu_ps(yr + 8, _mm256_add_ps(_mm256_loadu_ps(yr + 8), a1[i]));
+                _mm256_storeu_ps(yr, _mm256_add_ps(_mm256_loadu_ps(yr), acc[2 * i]));
+                _mm256_storeu_ps(yr + 8, _mm256_add_ps(_mm256_loadu_ps(yr + 8), acc[2 * i + 1]));
             } else {
-                _mm256_storeu_ps(yr, a0[i]);
-                _mm256_storeu_ps(yr + 8, a1[i]);
+                _mm256_storeu_ps(yr, acc[2 * i]);
+                _mm256_storeu_ps(yr + 8, acc[2 * i + 1]);
             }
         }
     } else {
         for (int i = 0; i < M; i++) {
             float t[DG_NR], *yr = y + (size_t)i * ldy;
-            _mm256_storeu_ps(t, a0[i]);
-            _mm256_storeu_ps(t + 8, a1[i]);
+            _mm256_storeu_ps(t, acc[2 * i]);
+            _mm256_storeu_ps(t + 8, acc[2 * i + 1]);
             for (int j = 0; j < nc; j++) yr[j] = accumulate ? yr[j] + t[j] : t[j];
         }
     }

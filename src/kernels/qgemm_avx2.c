@@ -78,47 +78,49 @@ void dg_quantize_rows_avx2(const dg_qact *q, const float *X, int ldx, int i0, in
     }
 }
 
+/* Accumulators and row pointers are named variables (not arrays, which GCC -O2 would keep in
+ * memory); rows >= M are dead code after inlining. */
+#define R4(X) X(0) X(1) X(2) X(3)
+#define R6(X) X(0) X(1) X(2) X(3) X(4) X(5)
+
 /* 4-bit: rows w0, w1 (block-scale arrays s0, s1) against M activation rows from i. */
 AI void k4(const uint8_t *w0, const uint8_t *w1, const float *s0, const float *s1,
            const dg_qact *q, int i, const int M, int nb, float out[2][4]) {
     const __m256i m4 = _mm256_set1_epi8(0x0f), ones = _mm256_set1_epi16(1);
-    __m256 acc0[4], acc1[4];
-    const int8_t *a[4];
-    const float *sa[4];
-    for (int t = 0; t < M; t++) {
-        acc0[t] = acc1[t] = _mm256_setzero_ps();
-        a[t] = (const int8_t *)(q->q + (size_t)(i + t) * q->row_bytes);
-        sa[t] = q->scale + (size_t)(i + t) * nb;
-    }
+#define DECL(t) __m256 p##t = _mm256_setzero_ps(), r##t = p##t; \
+    const int8_t *a##t = (const int8_t *)(q->q + (size_t)(i + (M > t ? t : 0)) * q->row_bytes); \
+    const float *sa##t = q->scale + (size_t)(i + (M > t ? t : 0)) * nb;
+    R4(DECL)
+#undef DECL
     for (int c = 0; c < nb; c++) {
         __m256i v0 = _mm256_loadu_si256((const __m256i *)(w0 + (size_t)c * 32));
         __m256i v1 = _mm256_loadu_si256((const __m256i *)(w1 + (size_t)c * 32));
         __m256i l0 = _mm256_and_si256(v0, m4), h0 = _mm256_and_si256(_mm256_srli_epi16(v0, 4), m4);
         __m256i l1 = _mm256_and_si256(v1, m4), h1 = _mm256_and_si256(_mm256_srli_epi16(v1, 4), m4);
         __m256 ws0 = _mm256_broadcast_ss(s0 + c), ws1 = _mm256_broadcast_ss(s1 + c);
-        for (int t = 0; t < M; t++) {
-            __m256i alo = _mm256_load_si256((const __m256i *)(a[t] + (size_t)c * 64));
-            __m256i ahi = _mm256_load_si256((const __m256i *)(a[t] + (size_t)c * 64 + 32));
-            __m256i d0 = _mm256_madd_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(l0, alo), _mm256_maddubs_epi16(h0, ahi)), ones);
-            __m256i d1 = _mm256_madd_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(l1, alo), _mm256_maddubs_epi16(h1, ahi)), ones);
-            __m256 as = _mm256_broadcast_ss(sa[t] + c);
-            acc0[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d0), _mm256_mul_ps(ws0, as), acc0[t]);
-            acc1[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d1), _mm256_mul_ps(ws1, as), acc1[t]);
-        }
+#define STEP(t) if (M > t) { \
+            __m256i alo = _mm256_load_si256((const __m256i *)(a##t + (size_t)c * 64)); \
+            __m256i ahi = _mm256_load_si256((const __m256i *)(a##t + (size_t)c * 64 + 32)); \
+            __m256i d0 = _mm256_madd_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(l0, alo), _mm256_maddubs_epi16(h0, ahi)), ones); \
+            __m256i d1 = _mm256_madd_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(l1, alo), _mm256_maddubs_epi16(h1, ahi)), ones); \
+            __m256 as = _mm256_broadcast_ss(sa##t + c); \
+            p##t = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d0), _mm256_mul_ps(ws0, as), p##t); \
+            r##t = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d1), _mm256_mul_ps(ws1, as), r##t); }
+        R4(STEP)
+#undef STEP
     }
-    for (int t = 0; t < M; t++) { out[0][t] = hsum8(acc0[t]); out[1][t] = hsum8(acc1[t]); }
+#define OUT(t) if (M > t) { out[0][t] = hsum8(p##t); out[1][t] = hsum8(r##t); }
+    R4(OUT)
+#undef OUT
 }
 
 /* 8-bit: row w0 against M activation rows (int16) from i. */
 AI void k8(const uint8_t *w0, const float *s0, const dg_qact *q, int i, const int M, int nb, float out[6]) {
-    __m256 acc[6];
-    const int16_t *a[6];
-    const float *sa[6];
-    for (int t = 0; t < M; t++) {
-        acc[t] = _mm256_setzero_ps();
-        a[t] = (const int16_t *)(q->q + (size_t)(i + t) * q->row_bytes);
-        sa[t] = q->scale + (size_t)(i + t) * nb;
-    }
+#define DECL(t) __m256 p##t = _mm256_setzero_ps(); \
+    const int16_t *a##t = (const int16_t *)(q->q + (size_t)(i + (M > t ? t : 0)) * q->row_bytes); \
+    const float *sa##t = q->scale + (size_t)(i + (M > t ? t : 0)) * nb;
+    R6(DECL)
+#undef DECL
     for (int c = 0; c < nb; c++) {
         const uint8_t *p = w0 + (size_t)c * 64;
         __m256i u0 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)p));
@@ -126,15 +128,18 @@ AI void k8(const uint8_t *w0, const float *s0, const dg_qact *q, int i, const in
         __m256i u2 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(p + 32)));
         __m256i u3 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(p + 48)));
         __m256 ws = _mm256_broadcast_ss(s0 + c);
-        for (int t = 0; t < M; t++) {
-            const __m256i *ap = (const __m256i *)(a[t] + (size_t)c * 64);
-            __m256i d = _mm256_add_epi32(
-                _mm256_add_epi32(_mm256_madd_epi16(u0, _mm256_load_si256(ap)), _mm256_madd_epi16(u1, _mm256_load_si256(ap + 1))),
-                _mm256_add_epi32(_mm256_madd_epi16(u2, _mm256_load_si256(ap + 2)), _mm256_madd_epi16(u3, _mm256_load_si256(ap + 3))));
-            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d), _mm256_mul_ps(ws, _mm256_broadcast_ss(sa[t] + c)), acc[t]);
-        }
+#define STEP(t) if (M > t) { \
+            const __m256i *ap = (const __m256i *)(a##t + (size_t)c * 64); \
+            __m256i d = _mm256_add_epi32( \
+                _mm256_add_epi32(_mm256_madd_epi16(u0, _mm256_load_si256(ap)), _mm256_madd_epi16(u1, _mm256_load_si256(ap + 1))), \
+                _mm256_add_epi32(_mm256_madd_epi16(u2, _mm256_load_si256(ap + 2)), _mm256_madd_epi16(u3, _mm256_load_si256(ap + 3)))); \
+            p##t = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d), _mm256_mul_ps(ws, _mm256_broadcast_ss(sa##t + c)), p##t); }
+        R6(STEP)
+#undef STEP
     }
-    for (int t = 0; t < M; t++) out[t] = hsum8(acc[t]);
+#define OUT(t) if (M > t) out[t] = hsum8(p##t);
+    R6(OUT)
+#undef OUT
 }
 
 static void rows4(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int ldy, const float *ws, const float *wb) {
