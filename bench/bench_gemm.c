@@ -125,7 +125,7 @@ int main(int argc, char **argv) {
     dg_cpu_detect(&cpu);
     int avx2 = cpu.avx2 && cpu.fma && cpu.f16c;
     int V = full ? 262144 : 32768;
-    bmat q_bf16 = make(DG_W_BF16, 4096, 2816, 0), q_8 = make(DG_W_AFFINE, 4096, 2816, 8);
+    bmat q_bf16 = make(DG_W_BF16, 4096, 2816, 0), q_8 = make(DG_W_AFFINE, 4096, 2816, 8), q_4 = make(DG_W_AFFINE, 4096, 2816, 4);
     bmat gu[8], dn[8], gu16[8], dn16[8];
     for (int e = 0; e < 8; e++) {
         gu[e] = make(DG_W_AFFINE, 1408, 2816, 4); dn[e] = make(DG_W_AFFINE, 2816, 704, 4);
@@ -145,6 +145,7 @@ int main(int argc, char **argv) {
             if (!dg_kernels_init(&k, isa, precise, threads, 2816)) return 1;
             run("q_proj 256x2816->4096 bf16", OP_GEMM, &k, pool, &q_bf16, 1, 256, bw);
             run("q_proj 256x2816->4096 8-bit", OP_GEMM, &k, pool, &q_8, 1, 256, bw);
+            run("q_proj-shape 256x2816->4096 4-bit", OP_GEMM, &k, pool, &q_4, 1, 256, bw);
             run("8 experts 16x2816->1408 4-bit", OP_MOE, &k, pool, gu, 8, 16, bw);
             run("8 experts 16x704->2816 4-bit", OP_MOE, &k, pool, dn, 8, 16, bw);
             run("8 experts 16x2816->1408 bf16", OP_MOE, &k, pool, gu16, 8, 16, bw);

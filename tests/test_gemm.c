@@ -113,7 +113,7 @@ static const char *kind_name(const dg_mat *m, char *buf) {
     return buf;
 }
 
-typedef struct { dg_isa isa; int precise; dg_kernels k; double worst_exact, worst_q8; int n_q8, n_exact; } path;
+typedef struct { dg_isa isa; int precise; dg_kernels k; double worst_exact, worst_q8, q8_num; int n_q8, n_exact, q8_cnt; } path;
 
 static void check_gemm(path *paths, int np, dg_pool *pool, const tmat *t, int n) {
     const dg_mat *W = &t->m;
@@ -131,7 +131,7 @@ static void check_gemm(path *paths, int np, dg_pool *pool, const tmat *t, int n)
     char kb[32];
     for (int p = 0; p < np; p++) {
         path *P = &paths[p];
-        int q8 = dg_gemm_q_ok(&P->k, W);
+        int q8 = dg_gemm_q_ok(&P->k, W) && W->bits == 4;   /* dg_gemm's own choice (gemm.c) */
         for (size_t i = 0; i < (size_t)n * ldy; i++) Y[i] = NAN;
         dg_gemm(&P->k, pool, W, X, n, ldx, Y, ldy);
         errs e = compare(Y, ldy, ref, n, rows);
@@ -159,6 +159,26 @@ static void check_gemm(path *paths, int np, dg_pool *pool, const tmat *t, int n)
         v = q8 ? sqrt(num / den) : mx / maxref;
         CHECK(untouched && v <= tol, "dg_gemm_rows %s %s %s [%d,%d) cols=%d n=%d: err %.3g, untouched %d",
               dg_isa_name(P->isa), P->precise ? "precise" : "fast", kind_name(W, kb), r0, r1, cols, n, v, untouched);
+
+        /* explicit pre-quantized activations (also the 8-bit int8 kernel, which dg_gemm skips) */
+        if (dg_gemm_q_ok(&P->k, W)) {
+            dg_qact qa;
+            void *buf = aligned_alloc(64, (dg_qact_bytes(n, cols, W->bits) + 63) & ~(size_t)63);
+            CHECK(dg_qact_init(&qa, buf, n, cols, W->bits), "dg_qact_init");
+            dg_qact_quantize(pool, &qa, X, ldx);
+            for (size_t i = 0; i < (size_t)n * ldy; i++) Y[i] = NAN;
+            dg_gemm_q(&P->k, pool, W, &qa, Y, ldy);
+            e = compare(Y, ldy, ref, n, rows);
+            CHECK(e.rms_rel <= Q8_TOL, "dg_gemm_q %s rows=%d cols=%d n=%d: rms err %.3g", kind_name(W, kb), rows, cols, n, e.rms_rel);
+            if (e.rms_rel > P->worst_q8) P->worst_q8 = e.rms_rel;
+            P->n_q8++;
+            P->q8_num += e.rms_rel * e.rms_rel; P->q8_cnt++;
+            for (size_t i = 0; i < (size_t)n * ldy; i++) Y[i] = NAN;
+            dg_gemm_rows_q(&P->k, 0, W, 0, rows, &qa, Y, ldy);
+            errs e2 = compare(Y, ldy, ref, n, rows);
+            CHECK(e2.rms_rel == e.rms_rel, "dg_gemm_rows_q %s differs from dg_gemm_q", kind_name(W, kb));
+            free(buf);
+        }
     }
     free(X); free(Wd); free(ref); free(Y);
 }
@@ -257,9 +277,10 @@ int main(void) {
         free_mat(&t);
     }
     for (int p = 0; p < np; p++) {
-        printf("path %-4s %-7s: exact max rel err %.3g over %d gemm checks (+ gemm_tn); int8 rms rel err max %.3g over %d\n",
-               dg_isa_name(paths[p].isa), paths[p].precise ? "precise" : "fast", paths[p].worst_exact,
-               paths[p].n_exact, paths[p].worst_q8, paths[p].n_q8);
+        printf("path %-4s %-7s: exact max rel err %.3g over %d gemm checks (+ gemm_tn); int8 rms rel err max %.3g, "
+               "quadratic mean %.3g over %d\n", dg_isa_name(paths[p].isa), paths[p].precise ? "precise" : "fast",
+               paths[p].worst_exact, paths[p].n_exact, paths[p].worst_q8,
+               paths[p].q8_cnt ? sqrt(paths[p].q8_num / paths[p].q8_cnt) : 0.0, paths[p].n_q8);
         dg_kernels_free(&paths[p].k);
     }
     dg_pool_free(pool);

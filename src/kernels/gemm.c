@@ -24,9 +24,13 @@ static dg_microkernel microkernel(const dg_kernels *k) { return use_avx2(k) ? dg
 
 static size_t round64(size_t b) { return (b + 63) & ~(size_t)63; }
 
+static int padded_blocks(int cols) { return (cols / DG_QB + 7) / 8 * 8; }
+static size_t qrow_bytes(int cols, int bits) {
+    return bits == 8 ? round64((size_t)cols * 2) : (size_t)padded_blocks(cols) * DG_QB;
+}
+
 size_t dg_qact_bytes(int n, int cols, int bits) {
-    size_t rb = round64((size_t)cols * (bits == 8 ? 2 : 1));
-    return (size_t)n * rb + 2 * round64((size_t)n * (size_t)(cols / DG_QB) * sizeof(float));
+    return (size_t)n * qrow_bytes(cols, bits) + 2 * round64((size_t)n * (size_t)padded_blocks(cols) * sizeof(float));
 }
 
 int dg_qact_init(dg_qact *q, void *buf, int n, int cols, int bits) {
@@ -35,10 +39,11 @@ int dg_qact_init(dg_qact *q, void *buf, int n, int cols, int bits) {
     q->n = n;
     q->cols = cols;
     q->bits = bits;
-    q->row_bytes = round64((size_t)cols * (bits == 8 ? 2 : 1));
+    q->nblocks = padded_blocks(cols);
+    q->row_bytes = qrow_bytes(cols, bits);
     q->q = buf;
     q->scale = (float *)(q->q + (size_t)n * q->row_bytes);
-    q->ssum = (float *)((uint8_t *)q->scale + round64((size_t)n * (size_t)(cols / DG_QB) * sizeof(float)));
+    q->ssum = (float *)((uint8_t *)q->scale + round64((size_t)n * (size_t)q->nblocks * sizeof(float)));
     return 1;
 }
 
@@ -51,8 +56,11 @@ int dg_kernels_init(dg_kernels *k, dg_isa isa, int precise, int n_threads, int m
     k->n_threads = n_threads;
     k->max_cols = max_cols;
     /* fp32 path: a panel of NBT x KC (dg_gemm_tn; dg_gemm uses NB x KC) + 16 x KC of expanded
-     * rows for the transpose; int8 path: fp32 scales and biases of NB rows */
-    size_t fp = (size_t)NBT * KC + (size_t)DG_NR * KC, q8 = 2 * (size_t)NB * (size_t)(max_cols / DG_QB + 1);
+     * rows for the transpose; int8 path: fp32 scales and biases of NB rows + those rows'
+     * 4-bit codes repacked as bytes (see qgemm_avx2.c) */
+    size_t nbp = (size_t)padded_blocks(max_cols),
+           q8 = 2 * (size_t)NB * nbp + (size_t)NB * nbp * DG_QB / sizeof(float) + 16,
+           fp = (size_t)NBT * KC + (size_t)DG_NR * KC;
     k->scratch_floats = fp > q8 ? fp : q8;
     k->scratch = calloc((size_t)n_threads, sizeof *k->scratch);
     if (!k->scratch) return 0;
@@ -85,6 +93,11 @@ void dg_kernels_free(dg_kernels *k) {
 int dg_gemm_q_ok(const dg_kernels *k, const dg_mat *W) {
     return !k->precise && use_avx2(k) && k->qshared && dg_q8_eligible(W) && W->cols <= k->max_cols;
 }
+
+/* Whether dg_gemm / dg_gemm_rows take the int8 path on their own. Only for 4-bit: the 8-bit
+ * int8 kernel (int16 madd, one block per vector) measured no faster than the exact fp32 path on
+ * Zen 3 (bench/bench_gemm.c), so 8-bit weights stay exact unless a caller asks via dg_gemm_q. */
+static int auto_q8(const dg_kernels *k, const dg_mat *W) { return dg_gemm_q_ok(k, W) && W->bits == 4; }
 
 /* ---- fp32 path ---- */
 
@@ -177,7 +190,7 @@ void dg_gemm_q(const dg_kernels *k, dg_pool *pool, const dg_mat *W, const dg_qac
 
 void dg_gemm_rows(const dg_kernels *k, int thread, const dg_mat *W, int r0, int r1,
                   const float *X, int n, int ldx, float *Y, int ldy) {
-    if (dg_gemm_q_ok(k, W)) {
+    if (auto_q8(k, W)) {
         /* quantize up to DG_QROWS rows at a time into this thread's buffer */
         for (int i0 = 0; i0 < n; i0 += DG_QROWS) {
             int m = n - i0 < DG_QROWS ? n - i0 : DG_QROWS;
@@ -208,7 +221,7 @@ static void gemm_task(void *user, int task, int thread) {
 void dg_gemm(const dg_kernels *k, dg_pool *pool, const dg_mat *W,
              const float *X, int n, int ldx, float *Y, int ldy) {
     if (n <= 0) return;
-    if (dg_gemm_q_ok(k, W)) {
+    if (auto_q8(k, W)) {
         for (int i0 = 0; i0 < n; i0 += DG_QROWS) {
             int m = n - i0 < DG_QROWS ? n - i0 : DG_QROWS;
             dg_qact q;

@@ -66,17 +66,19 @@ void dg_gemm_tn(const dg_kernels *k, dg_pool *pool, const dg_mat *W,
 
 /* Activations quantized for the int8 path (precise == 0, AVX2, MLX affine weights of 4 or 8 bits
  * with a group size that is a multiple of 64). Each row is quantized per 64-column block to
- * symmetric int8, q = round(x / s) with s = max|x| / 127. The layout depends on the weights'
- * bits: for 4-bit weights each block is stored int8 as [even columns | odd columns] (the order the
- * nibble unpack produces); for 8-bit weights as int16 in natural order (u8 codes times int8 would
- * saturate the 16-bit pair sums of maddubs). Quantize once, use for every matrix with the same
- * input (q/k/v, gate/up), via dg_gemm_q / dg_gemm_rows_q. */
+ * symmetric int8, q = round(x / s) with s = max|x| / 127; blocks are padded to a multiple of 8
+ * (zero codes, zero scales). The layout depends on the weights' bits (qgemm_avx2.c): for 4-bit
+ * weights, int8 codes interleaved across 8 blocks (dword lane L of each 32-byte step belongs to
+ * block L) to match the kernel's repacked weights; for 8-bit weights, int16 codes in natural
+ * order (u8 codes times int8 would saturate the 16-bit pair sums of maddubs). Quantize once, use
+ * for every matrix with the same input (q/k/v, gate/up), via dg_gemm_q / dg_gemm_rows_q. */
 typedef struct dg_qact {
     int n, cols, bits;
+    int nblocks;        /* 64-column blocks, padded to a multiple of 8 */
     size_t row_bytes;   /* stride of q, a multiple of 64 */
     uint8_t *q;         /* [n][row_bytes] */
-    float *scale;       /* [n][cols / 64] */
-    float *ssum;        /* [n][cols / 64]: scale * (sum of the block's codes), for the bias term */
+    float *scale;       /* [n][nblocks] */
+    float *ssum;        /* [n][nblocks]: scale * (sum of the block's codes), for the bias term */
 } dg_qact;
 
 /* Bytes of buffer (64-byte aligned) dg_qact_init needs for n rows of cols columns. */

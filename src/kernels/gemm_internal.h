@@ -39,8 +39,9 @@ static inline int dg_q8_eligible(const dg_mat *W) {
 
 /* Quantizes rows [i0, i1) of X into q (layout for `bits`, see dg_qact). */
 void dg_quantize_rows_avx2(const dg_qact *q, const float *X, int ldx, int i0, int i1);
-/* Y[i, r] = sum_j X[i, j] W[r, j] for all rows of q and W rows [r0, r1); wsb: scratch of
- * 2 * (r1 - r0) * (cols / DG_QB) floats for the rows' expanded scales and biases. */
+/* Y[i, r] = sum_j X[i, j] W[r, j] for all rows of q and W rows [r0, r1), r1 - r0 <= 64; wsb:
+ * 64-byte aligned scratch of 2 * 64 * q->nblocks floats (the rows' fp32 scales and biases per
+ * block) + 64 * q->nblocks * 64 bytes (4-bit codes repacked). */
 void dg_q8_rows_avx2(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int ldy, float *wsb);
 
 #endif

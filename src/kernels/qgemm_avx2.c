@@ -1,16 +1,24 @@
 /* int8 GEMM against MLX affine weights (4- or 8-bit codes, group a multiple of 64), AVX2.
  *
  * Y[i, r] = sum_blocks ws[r,g] * sa[i,b] * (q_w . q_a)_b + wb[r,g] * sa[i,b] * sum(q_a)_b
- * where b runs over 64-column blocks (g = the weight group holding b). The integer dot of one
- * block is exact in int32; each block costs one int->fp32 conversion and one FMA per
- * (weight row, activation row) pair, and the bias term is a short fp32 dot over blocks.
+ * where b runs over 64-column blocks (g = the weight group holding b). Integer dots are exact in
+ * int32; the bias term is a short fp32 dot over blocks.
  *
- * 4-bit: 32 code bytes of a block are split into low nibbles (even columns) and high nibbles
- * (odd columns); activations are stored [even | odd] so no interleaving is needed, and
- * _mm256_maddubs_epi16 (u8 code x s8 activation) pair sums stay within 2*15*127, far from the
- * int16 limit. Register block: 2 weight rows x 4 activation rows.
- * 8-bit: pair sums of u8 x s8 could reach 2*255*127 > 32767, so codes are widened to int16 and
- * dotted with int16 activations by _mm256_madd_epi16 (exact int32). Register block: 1 x 6. */
+ * 4-bit ("lanes are blocks"): a 64-code block needs its own fp32 scaling, and with one block per
+ * vector that conversion (cvt + mul + fma on 8 lanes for one scalar's worth of information) costs
+ * as much as the integer work. So 8 blocks form a superblock and each 32-bit lane of a vector
+ * belongs to a different block: a 512-code superblock is 16 steps of 32 bytes, lane L of step s
+ * holding 4 codes of block L. _mm256_maddubs_epi16 (u8 code x s8 activation, pair sums <= 2*15*127)
+ * results are summed in int16 over 8 steps (<= 30480, no saturation), widened once, and one
+ * cvt + fma then scales 8 blocks at once. The weights are repacked into that layout per call and
+ * block of 64 rows (unpacked nibbles, 8x8 dword transposes: ~0.2 instructions per code, paid once
+ * per call and amortised over all activation rows); the activations are quantized straight into
+ * it. Within a block the code order is the nibble unpack's (low nibbles = even codes, then high
+ * nibbles = odd codes); only the pairing of code and activation matters. Register block: 1 weight
+ * row x 6 activation rows (6 fp32 + 6 int16 accumulators).
+ * 8-bit: u8 x s8 pair sums could reach 2*255*127 > 32767, so codes are widened to int16 and
+ * dotted with int16 activations by _mm256_madd_epi16 (exact int32), one block per vector.
+ * Register block: 1 x 6. */
 #include <immintrin.h>
 #include <math.h>
 #include <string.h>
@@ -36,13 +44,22 @@ AI float dot_f(const float *a, const float *b, int nb) {
     return s;
 }
 
+/* Byte offset of code c of a block inside its 4-bit-layout superblock, block lane 0 (see the
+ * header): code c sits in step (c & 1) * 8 + c / 8, byte (c % 8) / 2 of the block's dword. */
+#define Q4(c) (((c) & 1) * 256 + ((c) >> 3) * 32 + (((c) & 7) >> 1))
+#define Q4x8(c) Q4(c), Q4(c + 1), Q4(c + 2), Q4(c + 3), Q4(c + 4), Q4(c + 5), Q4(c + 6), Q4(c + 7)
+static const uint16_t q4_off[DG_QB] = {Q4x8(0), Q4x8(8), Q4x8(16), Q4x8(24), Q4x8(32), Q4x8(40), Q4x8(48), Q4x8(56)};
+#undef Q4x8
+#undef Q4
+static inline size_t q4_base(int b) { return (size_t)(b >> 3) * 512 + (size_t)(b & 7) * 4; }
+
 void dg_quantize_rows_avx2(const dg_qact *q, const float *X, int ldx, int i0, int i1) {
     const int nb = q->cols / DG_QB;
     const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
     for (int i = i0; i < i1; i++) {
         const float *x = X + (size_t)i * ldx;
         uint8_t *qr = q->q + (size_t)i * q->row_bytes;
-        float *sc = q->scale + (size_t)i * nb, *ss = q->ssum + (size_t)i * nb;
+        float *sc = q->scale + (size_t)i * q->nblocks, *ss = q->ssum + (size_t)i * q->nblocks;
         for (int b = 0; b < nb; b++) {
             const float *xb = x + (size_t)b * DG_QB;
             __m256 mx = _mm256_setzero_ps();
@@ -58,15 +75,12 @@ void dg_quantize_rows_avx2(const dg_qact *q, const float *X, int ldx, int i0, in
             int32_t qi[DG_QB];
             for (int j = 0; j < DG_QB; j += 8)   /* round to nearest (MXCSR default) */
                 _mm256_storeu_si256((__m256i *)(qi + j), _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(xb + j), vinv)));
+            /* |x| * (127 / amax) <= 127 up to one rounding, so the codes stay in [-127, 127] */
             int sum = 0;
-            for (int j = 0; j < DG_QB; j++) {
-                if (qi[j] > 127) qi[j] = 127;       /* x * (127 / amax) may round up past 127 */
-                if (qi[j] < -127) qi[j] = -127;
-                sum += qi[j];
-            }
+            for (int j = 0; j < DG_QB; j++) sum += qi[j];
             if (q->bits == 4) {
-                int8_t *d = (int8_t *)qr + (size_t)b * DG_QB;
-                for (int t = 0; t < DG_QB / 2; t++) { d[t] = (int8_t)qi[2 * t]; d[DG_QB / 2 + t] = (int8_t)qi[2 * t + 1]; }
+                uint8_t *d = qr + q4_base(b);
+                for (int j = 0; j < DG_QB; j++) d[q4_off[j]] = (uint8_t)(int8_t)qi[j];
             } else {
                 int16_t *d = (int16_t *)qr + (size_t)b * DG_QB;
                 for (int j = 0; j < DG_QB; j++) d[j] = (int16_t)qi[j];
@@ -75,42 +89,57 @@ void dg_quantize_rows_avx2(const dg_qact *q, const float *X, int ldx, int i0, in
             sc[b] = s;
             ss[b] = s * (float)sum;
         }
+        for (int b = nb; b < q->nblocks; b++) {   /* padding: zero codes and scales */
+            sc[b] = ss[b] = 0.0f;
+            if (q->bits == 4)
+                for (int j = 0; j < DG_QB; j++) qr[q4_base(b) + q4_off[j]] = 0;
+        }
     }
 }
 
 /* Accumulators and row pointers are named variables (not arrays, which GCC -O2 would keep in
  * memory); rows >= M are dead code after inlining. */
-#define R4(X) X(0) X(1) X(2) X(3)
 #define R6(X) X(0) X(1) X(2) X(3) X(4) X(5)
 
-/* 4-bit: rows w0, w1 (block-scale arrays s0, s1) against M activation rows from i. */
-AI void k4(const uint8_t *w0, const uint8_t *w1, const float *s0, const float *s1,
-           const dg_qact *q, int i, const int M, int nb, float out[2][4]) {
-    const __m256i m4 = _mm256_set1_epi8(0x0f), ones = _mm256_set1_epi16(1);
-#define DECL(t) __m256 p##t = _mm256_setzero_ps(), r##t = p##t; \
+/* 4-bit: repacked row w (nsb superblocks; scales ws per block) against M activation rows from i. */
+AI void k4(const uint8_t *w, const float *ws, const dg_qact *q, int i, const int M, int nsb, float out[6]) {
+    const __m256i ones = _mm256_set1_epi16(1);
+#define DECL(t) __m256 f##t = _mm256_setzero_ps(); __m256i p##t; \
     const int8_t *a##t = (const int8_t *)(q->q + (size_t)(i + (M > t ? t : 0)) * q->row_bytes); \
-    const float *sa##t = q->scale + (size_t)(i + (M > t ? t : 0)) * nb;
-    R4(DECL)
+    const float *sa##t = q->scale + (size_t)(i + (M > t ? t : 0)) * q->nblocks;
+    R6(DECL)
 #undef DECL
-    for (int c = 0; c < nb; c++) {
-        __m256i v0 = _mm256_loadu_si256((const __m256i *)(w0 + (size_t)c * 32));
-        __m256i v1 = _mm256_loadu_si256((const __m256i *)(w1 + (size_t)c * 32));
-        __m256i l0 = _mm256_and_si256(v0, m4), h0 = _mm256_and_si256(_mm256_srli_epi16(v0, 4), m4);
-        __m256i l1 = _mm256_and_si256(v1, m4), h1 = _mm256_and_si256(_mm256_srli_epi16(v1, 4), m4);
-        __m256 ws0 = _mm256_broadcast_ss(s0 + c), ws1 = _mm256_broadcast_ss(s1 + c);
-#define STEP(t) if (M > t) { \
-            __m256i alo = _mm256_load_si256((const __m256i *)(a##t + (size_t)c * 64)); \
-            __m256i ahi = _mm256_load_si256((const __m256i *)(a##t + (size_t)c * 64 + 32)); \
-            __m256i d0 = _mm256_madd_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(l0, alo), _mm256_maddubs_epi16(h0, ahi)), ones); \
-            __m256i d1 = _mm256_madd_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(l1, alo), _mm256_maddubs_epi16(h1, ahi)), ones); \
-            __m256 as = _mm256_broadcast_ss(sa##t + c); \
-            p##t = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d0), _mm256_mul_ps(ws0, as), p##t); \
-            r##t = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d1), _mm256_mul_ps(ws1, as), r##t); }
-        R4(STEP)
+    for (int S = 0; S < nsb; S++) {
+        const __m256i *wv = (const __m256i *)(w + (size_t)S * 512);
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; h++) {   /* two halves of 8 steps: int16 sums stay <= 8*3810 */
+#define ZERO(t) p##t = _mm256_setzero_si256();
+            R6(ZERO)
+#undef ZERO
+            /* unrolled: the rolled loop spends a register move per accumulator and step, and
+             * this kernel is bound by instruction throughput */
+#pragma GCC unroll 8
+            for (int s = 8 * h; s < 8 * h + 8; s++) {
+                __m256i wq = _mm256_load_si256(wv + s);
+#define STEP(t) if (M > t) p##t = _mm256_add_epi16(p##t, _mm256_maddubs_epi16(wq, \
+                    _mm256_load_si256((const __m256i *)(a##t + (size_t)S * 512 + (size_t)s * 32))));
+                R6(STEP)
 #undef STEP
+                /* keep each step's add in its chain: GCC otherwise re-associates the 8 steps
+                 * into a tree whose partial sums spill to the stack */
+#define PIN(t) if (M > t) __asm__("" : "+x"(p##t));
+                R6(PIN)
+#undef PIN
+            }
+            __m256 w8 = _mm256_load_ps(ws + (size_t)S * 8);
+#define FOLD(t) if (M > t) f##t = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(p##t, ones)), \
+                    _mm256_mul_ps(w8, _mm256_load_ps(sa##t + (size_t)S * 8)), f##t);
+            R6(FOLD)
+#undef FOLD
+        }
     }
-#define OUT(t) if (M > t) { out[0][t] = hsum8(p##t); out[1][t] = hsum8(r##t); }
-    R4(OUT)
+#define OUT(t) if (M > t) out[t] = hsum8(f##t);
+    R6(OUT)
 #undef OUT
 }
 
@@ -118,7 +147,7 @@ AI void k4(const uint8_t *w0, const uint8_t *w1, const float *s0, const float *s
 AI void k8(const uint8_t *w0, const float *s0, const dg_qact *q, int i, const int M, int nb, float out[6]) {
 #define DECL(t) __m256 p##t = _mm256_setzero_ps(); \
     const int16_t *a##t = (const int16_t *)(q->q + (size_t)(i + (M > t ? t : 0)) * q->row_bytes); \
-    const float *sa##t = q->scale + (size_t)(i + (M > t ? t : 0)) * nb;
+    const float *sa##t = q->scale + (size_t)(i + (M > t ? t : 0)) * q->nblocks;
     R6(DECL)
 #undef DECL
     for (int c = 0; c < nb; c++) {
@@ -142,37 +171,75 @@ AI void k8(const uint8_t *w0, const float *s0, const dg_qact *q, int i, const in
 #undef OUT
 }
 
-static void rows4(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int ldy, const float *ws, const float *wb) {
-    const int nb = W->cols / DG_QB;
-    for (int i = 0; i < q->n; i += 4) {
-        int m = q->n - i < 4 ? q->n - i : 4;
-        for (int r = r0; r < r1; r += 2) {
-            /* an odd last row is computed twice (as both rows of the pair) and stored once */
-            int rr = r + 1 < r1 ? r + 1 : r;
-            const float *s0 = ws + (size_t)(r - r0) * nb, *s1 = ws + (size_t)(rr - r0) * nb;
-            const uint8_t *w0 = W->w + (size_t)r * W->w_stride, *w1 = W->w + (size_t)rr * W->w_stride;
-            float out[2][4];
+/* 8x8 dword transpose: v[0..7] (block L's 8 dwords) -> d[s] (step s: dword s of every block). */
+static inline void tr8i(const __m256i v[8], __m256i *d) {
+    __m256 r0 = _mm256_castsi256_ps(v[0]), r1 = _mm256_castsi256_ps(v[1]), r2 = _mm256_castsi256_ps(v[2]),
+           r3 = _mm256_castsi256_ps(v[3]), r4 = _mm256_castsi256_ps(v[4]), r5 = _mm256_castsi256_ps(v[5]),
+           r6 = _mm256_castsi256_ps(v[6]), r7 = _mm256_castsi256_ps(v[7]);
+    __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1), t2 = _mm256_unpacklo_ps(r2, r3),
+           t3 = _mm256_unpackhi_ps(r2, r3), t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5),
+           t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xee),
+           u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xee),
+           u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xee),
+           u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xee);
+    _mm256_store_si256(d + 0, _mm256_castps_si256(_mm256_permute2f128_ps(u0, u4, 0x20)));
+    _mm256_store_si256(d + 1, _mm256_castps_si256(_mm256_permute2f128_ps(u1, u5, 0x20)));
+    _mm256_store_si256(d + 2, _mm256_castps_si256(_mm256_permute2f128_ps(u2, u6, 0x20)));
+    _mm256_store_si256(d + 3, _mm256_castps_si256(_mm256_permute2f128_ps(u3, u7, 0x20)));
+    _mm256_store_si256(d + 4, _mm256_castps_si256(_mm256_permute2f128_ps(u0, u4, 0x31)));
+    _mm256_store_si256(d + 5, _mm256_castps_si256(_mm256_permute2f128_ps(u1, u5, 0x31)));
+    _mm256_store_si256(d + 6, _mm256_castps_si256(_mm256_permute2f128_ps(u2, u6, 0x31)));
+    _mm256_store_si256(d + 7, _mm256_castps_si256(_mm256_permute2f128_ps(u3, u7, 0x31)));
+}
+
+/* One row's 4-bit codes -> nsb superblocks of 16 x 32 bytes (missing blocks zero). */
+static void repack4(const uint8_t *row, int nb, int nsb, uint8_t *out) {
+    const __m256i m4 = _mm256_set1_epi8(0x0f);
+    for (int S = 0; S < nsb; S++) {
+        __m256i lo[8], hi[8];
+        for (int L = 0; L < 8; L++) {
+            int b = 8 * S + L;
+            __m256i v = b < nb ? _mm256_loadu_si256((const __m256i *)(row + (size_t)b * 32)) : _mm256_setzero_si256();
+            lo[L] = _mm256_and_si256(v, m4);
+            hi[L] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+        }
+        __m256i *d = (__m256i *)(out + (size_t)S * 512);
+        tr8i(lo, d);
+        tr8i(hi, d + 8);
+    }
+}
+
+static void rows4(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int ldy,
+                  const float *ws, const float *wb, uint8_t *rp) {
+    const int nbp = q->nblocks, nsb = nbp / 8, nr = r1 - r0;
+    for (int r = 0; r < nr; r++) repack4(W->w + (size_t)(r0 + r) * W->w_stride, W->cols / DG_QB, nsb, rp + (size_t)r * nsb * 512);
+    for (int i = 0; i < q->n; i += 6) {
+        int m = q->n - i < 6 ? q->n - i : 6;
+        for (int r = 0; r < nr; r++) {
+            const uint8_t *w = rp + (size_t)r * nsb * 512;
+            const float *s0 = ws + (size_t)r * nbp;
+            float out[6];
             switch (m) {
-            case 4: k4(w0, w1, s0, s1, q, i, 4, nb, out); break;
-            case 3: k4(w0, w1, s0, s1, q, i, 3, nb, out); break;
-            case 2: k4(w0, w1, s0, s1, q, i, 2, nb, out); break;
-            default: k4(w0, w1, s0, s1, q, i, 1, nb, out); break;
+            case 6: k4(w, s0, q, i, 6, nsb, out); break;
+            case 5: k4(w, s0, q, i, 5, nsb, out); break;
+            case 4: k4(w, s0, q, i, 4, nsb, out); break;
+            case 3: k4(w, s0, q, i, 3, nsb, out); break;
+            case 2: k4(w, s0, q, i, 2, nsb, out); break;
+            default: k4(w, s0, q, i, 1, nsb, out); break;
             }
-            for (int t = 0; t < m; t++) {
-                const float *ss = q->ssum + (size_t)(i + t) * nb;
-                Y[(size_t)(i + t) * ldy + r] = out[0][t] + dot_f(wb + (size_t)(r - r0) * nb, ss, nb);
-                if (rr != r) Y[(size_t)(i + t) * ldy + rr] = out[1][t] + dot_f(wb + (size_t)(rr - r0) * nb, ss, nb);
-            }
+            for (int t = 0; t < m; t++)
+                Y[(size_t)(i + t) * ldy + r0 + r] = out[t] + dot_f(wb + (size_t)r * nbp, q->ssum + (size_t)(i + t) * nbp, nbp);
         }
     }
 }
 
 static void rows8(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int ldy, const float *ws, const float *wb) {
-    const int nb = W->cols / DG_QB;
+    const int nb = W->cols / DG_QB, nbp = q->nblocks;
     for (int i = 0; i < q->n; i += 6) {
         int m = q->n - i < 6 ? q->n - i : 6;
         for (int r = r0; r < r1; r++) {
-            const float *s0 = ws + (size_t)(r - r0) * nb;
+            const float *s0 = ws + (size_t)(r - r0) * nbp;
             const uint8_t *w0 = W->w + (size_t)r * W->w_stride;
             float out[6];
             switch (m) {
@@ -184,22 +251,22 @@ static void rows8(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, i
             default: k8(w0, s0, q, i, 1, nb, out); break;
             }
             for (int t = 0; t < m; t++)
-                Y[(size_t)(i + t) * ldy + r] = out[t] + dot_f(wb + (size_t)(r - r0) * nb, q->ssum + (size_t)(i + t) * nb, nb);
+                Y[(size_t)(i + t) * ldy + r] = out[t] + dot_f(wb + (size_t)(r - r0) * nbp, q->ssum + (size_t)(i + t) * nbp, nbp);
         }
     }
 }
 
 void dg_q8_rows_avx2(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int ldy, float *wsb) {
-    const int nb = W->cols / DG_QB, per = W->group / DG_QB, nr = r1 - r0;
-    float *ws = wsb, *wb = wsb + (size_t)nr * nb;
-    /* expand the rows' bf16 scales/biases once to one fp32 value per 64-column block */
+    const int nb = W->cols / DG_QB, nbp = q->nblocks, per = W->group / DG_QB, nr = r1 - r0;
+    float *ws = wsb, *wb = wsb + (size_t)nr * nbp;
+    /* expand the rows' bf16 scales/biases once to one fp32 value per 64-column block (padding 0) */
     for (int r = 0; r < nr; r++) {
         const uint8_t *sr = W->scales + (size_t)(r0 + r) * W->sb_stride, *br = W->biases + (size_t)(r0 + r) * W->sb_stride;
-        for (int c = 0; c < nb; c++) {
-            ws[(size_t)r * nb + c] = dg_bf16_to_f32(dg_ld16(sr + 2 * (size_t)(c / per)));
-            wb[(size_t)r * nb + c] = dg_bf16_to_f32(dg_ld16(br + 2 * (size_t)(c / per)));
+        for (int c = 0; c < nbp; c++) {
+            ws[(size_t)r * nbp + c] = c < nb ? dg_bf16_to_f32(dg_ld16(sr + 2 * (size_t)(c / per))) : 0.0f;
+            wb[(size_t)r * nbp + c] = c < nb ? dg_bf16_to_f32(dg_ld16(br + 2 * (size_t)(c / per))) : 0.0f;
         }
     }
-    if (W->bits == 4) rows4(W, r0, r1, q, Y, ldy, ws, wb);
+    if (W->bits == 4) rows4(W, r0, r1, q, Y, ldy, ws, wb, (uint8_t *)(wb + (size_t)nr * nbp));
     else rows8(W, r0, r1, q, Y, ldy, ws, wb);
 }
