@@ -89,7 +89,7 @@ static void moe_task(void *user, int task, int thread) {
     dg_gemm_rows(j->k, thread, W, 0, W->rows, j->X, j->n, j->ldx, j->Y + (size_t)thread * j->n * j->ldy, j->ldy);
 }
 
-enum { OP_GEMM, OP_MOE, OP_TN };
+enum { OP_GEMM, OP_MOE, OP_TN, OP_GEMMQ };
 
 static void run(const char *name, int op, const dg_kernels *k, dg_pool *pool, const bmat *W, int nw,
                 int n, double bw) {
@@ -102,6 +102,12 @@ static void run(const char *name, int op, const dg_kernels *k, dg_pool *pool, co
     do {
         double t0 = now();
         if (op == OP_GEMM) dg_gemm(k, pool, m, X, n, in, Y, out);
+        else if (op == OP_GEMMQ) {   /* int8 path on demand, quantization included */
+            dg_qact q;
+            dg_qact_init(&q, k->qshared, n, in, m->bits);
+            dg_qact_quantize(pool, &q, X, in);
+            dg_gemm_q(k, pool, m, &q, Y, out);
+        }
         else if (op == OP_TN) dg_gemm_tn(k, pool, m, X, n, in, Y, out);
         else { moe_job j = {k, W, nw, X, n, in, Y, out}; dg_pool_run(pool, nw, moe_task, &j); }
         double t = now() - t0;
@@ -145,6 +151,7 @@ int main(int argc, char **argv) {
             if (!dg_kernels_init(&k, isa, precise, threads, 2816)) return 1;
             run("q_proj 256x2816->4096 bf16", OP_GEMM, &k, pool, &q_bf16, 1, 256, bw);
             run("q_proj 256x2816->4096 8-bit", OP_GEMM, &k, pool, &q_8, 1, 256, bw);
+            if (isa != DG_ISA_C && !precise) run("q_proj 256x2816->4096 8-bit int8", OP_GEMMQ, &k, pool, &q_8, 1, 256, bw);
             run("q_proj-shape 256x2816->4096 4-bit", OP_GEMM, &k, pool, &q_4, 1, 256, bw);
             run("8 experts 16x2816->1408 4-bit", OP_MOE, &k, pool, gu, 8, 16, bw);
             run("8 experts 16x704->2816 4-bit", OP_MOE, &k, pool, dn, 8, 16, bw);
@@ -153,6 +160,7 @@ int main(int argc, char **argv) {
             if (isa != DG_ISA_C) {
                 snprintf(hname, sizeof hname, "head 256x2816->%d 8-bit", V);
                 run(hname, OP_GEMM, &k, pool, &head, 1, 256, bw);
+                if (!precise) { strcat(hname, " int8"); run(hname, OP_GEMMQ, &k, pool, &head, 1, 256, bw); }
                 snprintf(hname, sizeof hname, "head 256x2816->%d bf16", V / 4);
                 run(hname, OP_GEMM, &k, pool, &headbf, 1, 256, bw);
                 snprintf(tname, sizeof tname, "gemm_tn 256x%d->2816 8-bit", V);

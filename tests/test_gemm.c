@@ -266,6 +266,14 @@ int main(void) {
                 }
                 free_mat(&t);
             }
+    {   /* more activation rows than one quantization chunk (DG_QROWS) */
+        tmat t = make_mat(DG_W_AFFINE, 48, 2816, 4, 64);
+        check_gemm(paths, np, pool, &t, DG_QROWS + 44);
+        free_mat(&t);
+        t = make_mat(DG_W_AFFINE, 40, 704, 8, 64);
+        check_gemm(paths, np, pool, &t, DG_QROWS + 3);
+        free_mat(&t);
+    }
     struct { dg_wkind kind; int bits, group, V, C, n; } tns[] = {
         {DG_W_F32, 0, 0, 300, 200, 7}, {DG_W_BF16, 0, 0, 1000, 2816, 17}, {DG_W_F16, 0, 0, 513, 64, 1},
         {DG_W_AFFINE, 8, 64, 1000, 2816, 6}, {DG_W_AFFINE, 8, 64, 700, 192, 256}, {DG_W_AFFINE, 4, 64, 300, 128, 5},

@@ -6,8 +6,8 @@
  * never held whole. The AVX2 packing (expand_avx2.c) gives bit-identical panels.
  *
  * int8 path (fast, AVX2, 4/8-bit affine with group % 64 == 0; qgemm_avx2.c): activations are
- * quantized once per call (or once by the caller: dg_gemm_q), then blocks of NB weight rows are
- * dotted with them straight from the mapped codes. */
+ * quantized once per call (or once by the caller: dg_gemm_q), then each block of NB weight rows
+ * is repacked into the kernel's layout (per thread scratch) and dotted with all activation rows. */
 #include "kernels/gemm.h"
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +26,7 @@ static size_t round64(size_t b) { return (b + 63) & ~(size_t)63; }
 
 static int padded_blocks(int cols) { return (cols / DG_QB + 7) / 8 * 8; }
 static size_t qrow_bytes(int cols, int bits) {
-    return bits == 8 ? round64((size_t)cols * 2) : (size_t)padded_blocks(cols) * DG_QB;
+    return (size_t)padded_blocks(cols) * DG_QB * (bits == 8 ? 2 : 1);   /* 8-bit: hi and lo planes */
 }
 
 size_t dg_qact_bytes(int n, int cols, int bits) {
@@ -94,9 +94,10 @@ int dg_gemm_q_ok(const dg_kernels *k, const dg_mat *W) {
     return !k->precise && use_avx2(k) && k->qshared && dg_q8_eligible(W) && W->cols <= k->max_cols;
 }
 
-/* Whether dg_gemm / dg_gemm_rows take the int8 path on their own. Only for 4-bit: the 8-bit
- * int8 kernel (int16 madd, one block per vector) measured no faster than the exact fp32 path on
- * Zen 3 (bench/bench_gemm.c), so 8-bit weights stay exact unless a caller asks via dg_gemm_q. */
+/* Whether dg_gemm / dg_gemm_rows take the int8 path on their own. Only for 4-bit (~2x the fp32
+ * path on Zen 3). The 8-bit int8 kernel needs two maddubs per code pair (split activations) and
+ * measured only ~15% faster than the exact fp32 path (bench/bench_gemm.c, 1 thread), not worth
+ * its ~0.5% error by default; callers may still ask for it through dg_gemm_q. */
 static int auto_q8(const dg_kernels *k, const dg_mat *W) { return dg_gemm_q_ok(k, W) && W->bits == 4; }
 
 /* ---- fp32 path ---- */

@@ -16,9 +16,10 @@
  * it. Within a block the code order is the nibble unpack's (low nibbles = even codes, then high
  * nibbles = odd codes); only the pairing of code and activation matters. Register block: 1 weight
  * row x 6 activation rows (6 fp32 + 6 int16 accumulators).
- * 8-bit: u8 x s8 pair sums could reach 2*255*127 > 32767, so codes are widened to int16 and
- * dotted with int16 activations by _mm256_madd_epi16 (exact int32), one block per vector.
- * Register block: 1 x 6. */
+ * 8-bit: the same superblock layout (codes in natural order, no unpack). u8 x s8 pair sums
+ * could reach 2*255*127 > 32767 and saturate, so each activation code is split as 16 hi + lo
+ * (both in [-8, 8]), two planes each dotted by maddubs (exact), recombined in int32. Register
+ * block: 1 x 4. Twice the multiplies of 4-bit; dg_gemm uses it only on request (gemm.c). */
 #include <immintrin.h>
 #include <math.h>
 #include <string.h>
@@ -51,6 +52,12 @@ AI float dot_f(const float *a, const float *b, int nb) {
 static const uint16_t q4_off[DG_QB] = {Q4x8(0), Q4x8(8), Q4x8(16), Q4x8(24), Q4x8(32), Q4x8(40), Q4x8(48), Q4x8(56)};
 #undef Q4x8
 #undef Q4
+/* 8-bit layout: code c of a block in step c / 4, byte c % 4 of the block's dword. */
+#define Q8(c) (((c) >> 2) * 32 + ((c) & 3))
+#define Q8x8(c) Q8(c), Q8(c + 1), Q8(c + 2), Q8(c + 3), Q8(c + 4), Q8(c + 5), Q8(c + 6), Q8(c + 7)
+static const uint16_t q8_off[DG_QB] = {Q8x8(0), Q8x8(8), Q8x8(16), Q8x8(24), Q8x8(32), Q8x8(40), Q8x8(48), Q8x8(56)};
+#undef Q8x8
+#undef Q8
 static inline size_t q4_base(int b) { return (size_t)(b >> 3) * 512 + (size_t)(b & 7) * 4; }
 
 void dg_quantize_rows_avx2(const dg_qact *q, const float *X, int ldx, int i0, int i1) {
@@ -81,9 +88,13 @@ void dg_quantize_rows_avx2(const dg_qact *q, const float *X, int ldx, int i0, in
             if (q->bits == 4) {
                 uint8_t *d = qr + q4_base(b);
                 for (int j = 0; j < DG_QB; j++) d[q4_off[j]] = (uint8_t)(int8_t)qi[j];
-            } else {
-                int16_t *d = (int16_t *)qr + (size_t)b * DG_QB;
-                for (int j = 0; j < DG_QB; j++) d[j] = (int16_t)qi[j];
+            } else {   /* q = 16 hi + lo with hi in [-8, 8], lo in [-8, 7] */
+                uint8_t *dh = qr + q4_base(b), *dl = dh + (size_t)q->nblocks * DG_QB;
+                for (int j = 0; j < DG_QB; j++) {
+                    int hi = (qi[j] + 8) >> 4;   /* arithmetic shift: floor */
+                    dh[q8_off[j]] = (uint8_t)(int8_t)hi;
+                    dl[q8_off[j]] = (uint8_t)(int8_t)(qi[j] - 16 * hi);
+                }
             }
             float s = inv > 0.0f ? amax / 127.0f : 0.0f;
             sc[b] = s;
@@ -91,14 +102,17 @@ void dg_quantize_rows_avx2(const dg_qact *q, const float *X, int ldx, int i0, in
         }
         for (int b = nb; b < q->nblocks; b++) {   /* padding: zero codes and scales */
             sc[b] = ss[b] = 0.0f;
-            if (q->bits == 4)
-                for (int j = 0; j < DG_QB; j++) qr[q4_base(b) + q4_off[j]] = 0;
+            for (int j = 0; j < DG_QB; j++) {
+                qr[q4_base(b) + j / 4 * 32 + j % 4] = 0;
+                if (q->bits == 8) qr[(size_t)q->nblocks * DG_QB + q4_base(b) + j / 4 * 32 + j % 4] = 0;
+            }
         }
     }
 }
 
 /* Accumulators and row pointers are named variables (not arrays, which GCC -O2 would keep in
  * memory); rows >= M are dead code after inlining. */
+#define R4(X) X(0) X(1) X(2) X(3)
 #define R6(X) X(0) X(1) X(2) X(3) X(4) X(5)
 
 /* 4-bit: repacked row w (nsb superblocks; scales ws per block) against M activation rows from i. */
@@ -143,31 +157,45 @@ AI void k4(const uint8_t *w, const float *ws, const dg_qact *q, int i, const int
 #undef OUT
 }
 
-/* 8-bit: row w0 against M activation rows (int16) from i. */
-AI void k8(const uint8_t *w0, const float *s0, const dg_qact *q, int i, const int M, int nb, float out[6]) {
-#define DECL(t) __m256 p##t = _mm256_setzero_ps(); \
-    const int16_t *a##t = (const int16_t *)(q->q + (size_t)(i + (M > t ? t : 0)) * q->row_bytes); \
+/* 8-bit: repacked row w against M <= 4 activation rows from i. Codes are u8 (0..255), so
+ * u8 x s8 pair sums with full int8 activations could saturate int16; the activations are split
+ * into q = 16 hi + lo (both in [-8, 8]), each plane dotted with maddubs (pair sums <= 2*255*8,
+ * eight steps <= 32640, exact), then combined as 16 * hi + lo in int32. */
+AI void k8(const uint8_t *w, const float *ws, const dg_qact *q, int i, const int M, int nsb, float out[4]) {
+    const __m256i ones = _mm256_set1_epi16(1), sixteen = _mm256_set1_epi16(16);
+    const size_t plane = (size_t)q->nblocks * DG_QB;
+#define DECL(t) __m256 f##t = _mm256_setzero_ps(); __m256i h##t, l##t; \
+    const int8_t *a##t = (const int8_t *)(q->q + (size_t)(i + (M > t ? t : 0)) * q->row_bytes); \
     const float *sa##t = q->scale + (size_t)(i + (M > t ? t : 0)) * q->nblocks;
-    R6(DECL)
+    R4(DECL)
 #undef DECL
-    for (int c = 0; c < nb; c++) {
-        const uint8_t *p = w0 + (size_t)c * 64;
-        __m256i u0 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)p));
-        __m256i u1 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(p + 16)));
-        __m256i u2 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(p + 32)));
-        __m256i u3 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(p + 48)));
-        __m256 ws = _mm256_broadcast_ss(s0 + c);
+    for (int S = 0; S < nsb; S++) {
+        const __m256i *wv = (const __m256i *)(w + (size_t)S * 512);
+#pragma GCC unroll 2
+        for (int hf = 0; hf < 2; hf++) {
+#define ZERO(t) h##t = l##t = _mm256_setzero_si256();
+            R4(ZERO)
+#undef ZERO
+#pragma GCC unroll 8
+            for (int s = 8 * hf; s < 8 * hf + 8; s++) {
+                __m256i wq = _mm256_load_si256(wv + s);
 #define STEP(t) if (M > t) { \
-            const __m256i *ap = (const __m256i *)(a##t + (size_t)c * 64); \
-            __m256i d = _mm256_add_epi32( \
-                _mm256_add_epi32(_mm256_madd_epi16(u0, _mm256_load_si256(ap)), _mm256_madd_epi16(u1, _mm256_load_si256(ap + 1))), \
-                _mm256_add_epi32(_mm256_madd_epi16(u2, _mm256_load_si256(ap + 2)), _mm256_madd_epi16(u3, _mm256_load_si256(ap + 3)))); \
-            p##t = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d), _mm256_mul_ps(ws, _mm256_broadcast_ss(sa##t + c)), p##t); }
-        R6(STEP)
+                    const int8_t *ap = a##t + (size_t)S * 512 + (size_t)s * 32; \
+                    h##t = _mm256_add_epi16(h##t, _mm256_maddubs_epi16(wq, _mm256_load_si256((const __m256i *)ap))); \
+                    l##t = _mm256_add_epi16(l##t, _mm256_maddubs_epi16(wq, _mm256_load_si256((const __m256i *)(ap + plane)))); \
+                    __asm__("" : "+x"(h##t), "+x"(l##t)); }
+                R4(STEP)
 #undef STEP
+            }
+            __m256 w8 = _mm256_load_ps(ws + (size_t)S * 8);
+#define FOLD(t) if (M > t) f##t = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(_mm256_madd_epi16(h##t, sixteen), \
+                    _mm256_madd_epi16(l##t, ones))), _mm256_mul_ps(w8, _mm256_load_ps(sa##t + (size_t)S * 8)), f##t);
+            R4(FOLD)
+#undef FOLD
+        }
     }
-#define OUT(t) if (M > t) out[t] = hsum8(p##t);
-    R6(OUT)
+#define OUT(t) if (M > t) out[t] = hsum8(f##t);
+    R4(OUT)
 #undef OUT
 }
 
@@ -210,6 +238,21 @@ static void repack4(const uint8_t *row, int nb, int nsb, uint8_t *out) {
     }
 }
 
+/* One row's 8-bit codes -> nsb superblocks of 16 x 32 bytes (missing blocks zero). */
+static void repack8(const uint8_t *row, int nb, int nsb, uint8_t *out) {
+    for (int S = 0; S < nsb; S++) {
+        __m256i lo[8], hi[8];
+        for (int L = 0; L < 8; L++) {
+            int b = 8 * S + L;
+            lo[L] = b < nb ? _mm256_loadu_si256((const __m256i *)(row + (size_t)b * 64)) : _mm256_setzero_si256();
+            hi[L] = b < nb ? _mm256_loadu_si256((const __m256i *)(row + (size_t)b * 64 + 32)) : _mm256_setzero_si256();
+        }
+        __m256i *d = (__m256i *)(out + (size_t)S * 512);
+        tr8i(lo, d);
+        tr8i(hi, d + 8);
+    }
+}
+
 static void rows4(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int ldy,
                   const float *ws, const float *wb, uint8_t *rp) {
     const int nbp = q->nblocks, nsb = nbp / 8, nr = r1 - r0;
@@ -234,24 +277,25 @@ static void rows4(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, i
     }
 }
 
-static void rows8(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int ldy, const float *ws, const float *wb) {
-    const int nb = W->cols / DG_QB, nbp = q->nblocks;
-    for (int i = 0; i < q->n; i += 6) {
-        int m = q->n - i < 6 ? q->n - i : 6;
-        for (int r = r0; r < r1; r++) {
-            const float *s0 = ws + (size_t)(r - r0) * nbp;
-            const uint8_t *w0 = W->w + (size_t)r * W->w_stride;
-            float out[6];
+#define I8 4   /* activation rows per 8-bit register block */
+static void rows8(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int ldy,
+                  const float *ws, const float *wb, uint8_t *rp) {
+    const int nbp = q->nblocks, nsb = nbp / 8, nr = r1 - r0;
+    for (int r = 0; r < nr; r++) repack8(W->w + (size_t)(r0 + r) * W->w_stride, W->cols / DG_QB, nsb, rp + (size_t)r * nsb * 512);
+    for (int i = 0; i < q->n; i += I8) {
+        int m = q->n - i < I8 ? q->n - i : I8;
+        for (int r = 0; r < nr; r++) {
+            const uint8_t *w = rp + (size_t)r * nsb * 512;
+            const float *s0 = ws + (size_t)r * nbp;
+            float out[4];
             switch (m) {
-            case 6: k8(w0, s0, q, i, 6, nb, out); break;
-            case 5: k8(w0, s0, q, i, 5, nb, out); break;
-            case 4: k8(w0, s0, q, i, 4, nb, out); break;
-            case 3: k8(w0, s0, q, i, 3, nb, out); break;
-            case 2: k8(w0, s0, q, i, 2, nb, out); break;
-            default: k8(w0, s0, q, i, 1, nb, out); break;
+            case 4: k8(w, s0, q, i, 4, nsb, out); break;
+            case 3: k8(w, s0, q, i, 3, nsb, out); break;
+            case 2: k8(w, s0, q, i, 2, nsb, out); break;
+            default: k8(w, s0, q, i, 1, nsb, out); break;
             }
             for (int t = 0; t < m; t++)
-                Y[(size_t)(i + t) * ldy + r] = out[t] + dot_f(wb + (size_t)(r - r0) * nbp, q->ssum + (size_t)(i + t) * nbp, nbp);
+                Y[(size_t)(i + t) * ldy + r0 + r] = out[t] + dot_f(wb + (size_t)r * nbp, q->ssum + (size_t)(i + t) * nbp, nbp);
         }
     }
 }
@@ -267,6 +311,7 @@ void dg_q8_rows_avx2(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y
             wb[(size_t)r * nbp + c] = c < nb ? dg_bf16_to_f32(dg_ld16(br + 2 * (size_t)(c / per))) : 0.0f;
         }
     }
-    if (W->bits == 4) rows4(W, r0, r1, q, Y, ldy, ws, wb, (uint8_t *)(wb + (size_t)nr * nbp));
-    else rows8(W, r0, r1, q, Y, ldy, ws, wb);
+    uint8_t *rp = (uint8_t *)(wb + (size_t)nr * nbp);
+    if (W->bits == 4) rows4(W, r0, r1, q, Y, ldy, ws, wb, rp);
+    else rows8(W, r0, r1, q, Y, ldy, ws, wb, rp);
 }
