@@ -64,6 +64,13 @@ $(B)/tests/%: tests/%.c $(B)/libdgemma.a tests/t.h
 test: all
 	@sh tests/run.sh $(B)
 
+# Kernel benchmark (not part of `all`): build/bench/bench_gemm [--full] [--c]
+bench: $(B)/bench/bench_gemm
+
+$(B)/bench/%: bench/%.c $(B)/libdgemma.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDSAN) -o $@ $< $(B)/libdgemma.a $(LDLIBS)
+
 test-asan:
 	$(MAKE) BUILD=asan test
 
@@ -95,5 +102,5 @@ check: fixtures
 clean:
 	rm -rf build build-asan
 
-.PHONY: all test test-asan check fixtures demo clean
+.PHONY: all test test-asan check fixtures demo bench clean
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

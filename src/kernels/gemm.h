@@ -33,9 +33,17 @@ typedef struct dg_kernels {
     dg_isa isa;
     int precise;
     int n_threads;
-    float **scratch;        /* per thread: DG_GEMM_ROW_BLOCK * max_cols floats (+ fast-path space) */
+    float **scratch;        /* per thread: packed panels, fast-path space (see gemm.c) */
     size_t scratch_floats;
+    int max_cols;
+    /* Fast path only: quantized activations, shared by the tasks of one dg_gemm call (so
+     * dg_gemm must not run concurrently with itself on one dg_kernels), and per thread for
+     * dg_gemm_rows. Each holds DG_QROWS rows of max_cols columns; more rows go in chunks. */
+    void *qshared;
+    void **qthread;
 } dg_kernels;
+
+#define DG_QROWS 256
 
 /* Allocates per-thread scratch for matrices of up to max_cols columns. */
 int dg_kernels_init(dg_kernels *k, dg_isa isa, int precise, int n_threads, int max_cols);
@@ -58,6 +66,37 @@ void dg_gemm_tn(const dg_kernels *k, dg_pool *pool, const dg_mat *W,
 
 /* Bytes of the stored matrix (codes + scales + biases for affine). */
 size_t dg_mat_bytes(const dg_mat *W);
+
+/* Activations quantized for the int8 path (precise == 0, AVX2, MLX affine weights of 4 or 8 bits
+ * with a group size that is a multiple of 64). Each row is quantized per 64-column block to
+ * symmetric int8, q = round(x / s) with s = max|x| / 127; blocks are padded to a multiple of 8
+ * (zero codes, zero scales). The layout depends on the weights' bits (qgemm_avx2.c): for 4-bit
+ * weights, int8 codes interleaved across 8 blocks (dword lane L of each 32-byte step belongs to
+ * block L) to match the kernel's repacked weights; for 8-bit weights, int16 codes in natural
+ * order (u8 codes times int8 would saturate the 16-bit pair sums of maddubs). Quantize once, use
+ * for every matrix with the same input (q/k/v, gate/up), via dg_gemm_q / dg_gemm_rows_q. */
+typedef struct dg_qact {
+    int n, cols, bits;
+    int nblocks;        /* 64-column blocks, padded to a multiple of 8 */
+    size_t row_bytes;   /* stride of q, a multiple of 64 */
+    uint8_t *q;         /* [n][row_bytes] */
+    float *scale;       /* [n][nblocks] */
+    float *ssum;        /* [n][nblocks]: scale * (sum of the block's codes), for the bias term */
+} dg_qact;
+
+/* Bytes of buffer (64-byte aligned) dg_qact_init needs for n rows of cols columns. */
+size_t dg_qact_bytes(int n, int cols, int bits);
+/* Lays q out in buf. Returns 0 if the int8 path cannot serve (bits, cols % 64). */
+int dg_qact_init(dg_qact *q, void *buf, int n, int cols, int bits);
+/* Quantizes X[n = q->n, q->cols] (row stride ldx) into q, in parallel. */
+void dg_qact_quantize(dg_pool *pool, dg_qact *q, const float *X, int ldx);
+/* True if dg_gemm_q / dg_gemm_rows_q can take W with activations quantized for W->bits
+ * (fast path, AVX2 ISA, 4/8-bit affine, group a multiple of 64). */
+int dg_gemm_q_ok(const dg_kernels *k, const dg_mat *W);
+/* dg_gemm / dg_gemm_rows with pre-quantized activations (q->n rows; q->bits == W->bits). */
+void dg_gemm_q(const dg_kernels *k, dg_pool *pool, const dg_mat *W, const dg_qact *q, float *Y, int ldy);
+void dg_gemm_rows_q(const dg_kernels *k, int thread, const dg_mat *W, int r0, int r1,
+                    const dg_qact *q, float *Y, int ldy);
 
 /* Expands row r of W to fp32 (embedding lookup). */
 void dg_mat_row(const dg_mat *W, int r, float *out);

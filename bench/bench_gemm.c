@@ -1,0 +1,176 @@
+/* GEMM throughput on the real DiffusionGemma shapes, per kernel path, 1 and 2 threads, next to
+ * the measured memory read bandwidth (the roof for weight streaming).
+ *   make bench && build/bench/bench_gemm [--full] [--c]
+ * --full: the head and gemm_tn at the full vocabulary (262144; default a 1/8 slice of it, same
+ *         per-row work, so the rates are representative; the full tn shape re-streams a 256 MiB P);
+ * --c:    also time the portable C path (slow). GFLOP/s counts 2 flops per multiply-add; weight
+ * GB/s is the stored weight bytes (codes + scales + biases) read once per call, over the time. */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "core/cpu.h"
+#include "core/numeric.h"
+#include "core/pool.h"
+#include "kernels/gemm.h"
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+static uint64_t rng = 88172645463325252ull;
+static uint32_t rnd(void) { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; return (uint32_t)(rng >> 11); }
+
+typedef struct { dg_mat m; void *buf; size_t bytes; } bmat;
+
+static bmat make(dg_wkind kind, int rows, int cols, int bits) {
+    bmat b;
+    memset(&b, 0, sizeof b);
+    dg_mat *m = &b.m;
+    m->kind = kind; m->rows = rows; m->cols = cols; m->bits = bits; m->group = 64;
+    m->w_stride = kind == DG_W_AFFINE ? (size_t)cols * bits / 8 : kind == DG_W_F32 ? 4 * (size_t)cols : 2 * (size_t)cols;
+    m->sb_stride = kind == DG_W_AFFINE ? 2 * (size_t)(cols / 64) : 0;
+    b.bytes = m->w_stride * rows + 2 * m->sb_stride * rows;
+    uint8_t *p = aligned_alloc(64, (b.bytes + 63) & ~(size_t)63);
+    b.buf = p;
+    m->w = p;
+    m->scales = p + m->w_stride * rows;
+    m->biases = m->scales + m->sb_stride * rows;
+    for (size_t i = 0; i < m->w_stride * rows; i += 2) {
+        uint16_t h = kind == DG_W_AFFINE ? (uint16_t)rnd() : dg_f32_to_bf16((float)((int)(rnd() % 2001) - 1000) * 1e-5f);
+        memcpy(p + i, &h, 2);
+    }
+    for (size_t i = m->w_stride * rows; i < b.bytes; i += 2) {
+        uint16_t h = dg_f32_to_bf16((float)((int)(rnd() % 2001) - 1000) * 1e-5f);
+        memcpy(p + i, &h, 2);
+    }
+    return b;
+}
+
+static float *randf(size_t n, float scale) {
+    float *x = aligned_alloc(64, (n * sizeof(float) + 63) & ~(size_t)63);
+    for (size_t i = 0; i < n; i++) x[i] = scale * (float)((int)(rnd() % 2001) - 1000) * 1e-3f;
+    return x;
+}
+
+/* ---- memory bandwidth: each thread sums its share of a 1 GiB buffer ---- */
+typedef struct { const uint64_t *p; size_t n; int parts; uint64_t sink[64]; } bw_job;
+static void bw_task(void *user, int task, int thread) {
+    bw_job *j = user;
+    size_t a = j->n * task / j->parts, b = j->n * (task + 1) / j->parts;
+    uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (size_t i = a; i + 4 <= b; i += 4) { s0 += j->p[i]; s1 += j->p[i + 1]; s2 += j->p[i + 2]; s3 += j->p[i + 3]; }
+    j->sink[task] = s0 + s1 + s2 + s3;
+}
+static double bandwidth(dg_pool *pool, int threads) {
+    size_t n = (size_t)1 << 27;   /* 1 GiB */
+    uint64_t *p = malloc(n * 8);
+    for (size_t i = 0; i < n; i++) p[i] = i;
+    bw_job j = {p, n, threads, {0}};
+    double best = 1e30;
+    for (int rep = 0; rep < 3; rep++) {
+        double t0 = now();
+        dg_pool_run(pool, threads, bw_task, &j);
+        double t = now() - t0;
+        if (t < best) best = t;
+    }
+    free(p);
+    return n * 8 / best / 1e9;
+}
+
+typedef struct { const dg_kernels *k; const bmat *W; int nw; const float *X; int n, ldx; float *Y; int ldy; } moe_job;
+static void moe_task(void *user, int task, int thread) {
+    moe_job *j = user;
+    const dg_mat *W = &j->W[task % j->nw].m;
+    dg_gemm_rows(j->k, thread, W, 0, W->rows, j->X, j->n, j->ldx, j->Y + (size_t)thread * j->n * j->ldy, j->ldy);
+}
+
+enum { OP_GEMM, OP_MOE, OP_TN, OP_GEMMQ };
+
+static void run(const char *name, int op, const dg_kernels *k, dg_pool *pool, const bmat *W, int nw,
+                int n, double bw) {
+    const dg_mat *m = &W[0].m;
+    int in = op == OP_TN ? m->rows : m->cols, out = op == OP_TN ? m->cols : m->rows;
+    float *X = randf((size_t)n * in, op == OP_TN ? 0.001f : 1.0f), *Y = randf((size_t)n * out * 2, 0);
+    double flop = 2.0 * n * (double)in * out * (op == OP_MOE ? nw : 1), bytes = W[0].bytes * (double)(op == OP_MOE ? nw : 1);
+    double best = 1e30, total = 0;
+    int reps = 0;
+    do {
+        double t0 = now();
+        if (op == OP_GEMM) dg_gemm(k, pool, m, X, n, in, Y, out);
+        else if (op == OP_GEMMQ) {   /* int8 path on demand, quantization included */
+            dg_qact q;
+            dg_qact_init(&q, k->qshared, n, in, m->bits);
+            dg_qact_quantize(pool, &q, X, in);
+            dg_gemm_q(k, pool, m, &q, Y, out);
+        }
+        else if (op == OP_TN) dg_gemm_tn(k, pool, m, X, n, in, Y, out);
+        else { moe_job j = {k, W, nw, X, n, in, Y, out}; dg_pool_run(pool, nw, moe_task, &j); }
+        double t = now() - t0;
+        if (reps > 0 || t > 2.0) { if (t < best) best = t; total += t; }   /* first run warms up */
+        reps++;
+    } while (total < 1.5 && reps < 50);
+    printf("%-34s %-4s %-7s %d thr %9.2f ms %8.1f GFLOP/s %7.2f GB/s (%3.0f%% of bw)\n", name, dg_isa_name(k->isa),
+           k->precise ? "precise" : "fast", dg_pool_size(pool), best * 1e3, flop / best / 1e9, bytes / best / 1e9,
+           100.0 * bytes / best / 1e9 / bw);
+    fflush(stdout);
+    free(X); free(Y);
+}
+
+int main(int argc, char **argv) {
+    int full = 0, with_c = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--full")) full = 1;
+        else if (!strcmp(argv[i], "--c")) with_c = 1;
+    }
+    dg_cpu cpu;
+    dg_cpu_detect(&cpu);
+    int avx2 = cpu.avx2 && cpu.fma && cpu.f16c;
+    int V = full ? 262144 : 32768;
+    bmat q_bf16 = make(DG_W_BF16, 4096, 2816, 0), q_8 = make(DG_W_AFFINE, 4096, 2816, 8), q_4 = make(DG_W_AFFINE, 4096, 2816, 4);
+    bmat gu[8], dn[8], gu16[8], dn16[8];
+    for (int e = 0; e < 8; e++) {
+        gu[e] = make(DG_W_AFFINE, 1408, 2816, 4); dn[e] = make(DG_W_AFFINE, 2816, 704, 4);
+        gu16[e] = make(DG_W_BF16, 1408, 2816, 0); dn16[e] = make(DG_W_BF16, 2816, 704, 0);
+    }
+    bmat head = make(DG_W_AFFINE, V, 2816, 8), headbf = make(DG_W_BF16, V / 4, 2816, 0);
+    char hname[64], tname[64];
+    for (int threads = 1; threads <= 2; threads++) {
+        dg_pool *pool = dg_pool_new(threads);
+        double bw = bandwidth(pool, threads);
+        printf("== %d thread(s): memory read bandwidth %.2f GB/s\n", threads, bw);
+        for (int pi = 0; pi < 3; pi++) {
+            dg_isa isa = pi == 0 ? DG_ISA_C : DG_ISA_AVX2;
+            int precise = pi != 2;
+            if ((isa == DG_ISA_AVX2 && !avx2) || (isa == DG_ISA_C && !with_c)) continue;
+            dg_kernels k;
+            if (!dg_kernels_init(&k, isa, precise, threads, 2816)) return 1;
+            run("q_proj 256x2816->4096 bf16", OP_GEMM, &k, pool, &q_bf16, 1, 256, bw);
+            run("q_proj 256x2816->4096 8-bit", OP_GEMM, &k, pool, &q_8, 1, 256, bw);
+            if (isa != DG_ISA_C && !precise) run("q_proj 256x2816->4096 8-bit int8", OP_GEMMQ, &k, pool, &q_8, 1, 256, bw);
+            run("q_proj-shape 256x2816->4096 4-bit", OP_GEMM, &k, pool, &q_4, 1, 256, bw);
+            run("8 experts 16x2816->1408 4-bit", OP_MOE, &k, pool, gu, 8, 16, bw);
+            run("8 experts 16x704->2816 4-bit", OP_MOE, &k, pool, dn, 8, 16, bw);
+            run("8 experts 16x2816->1408 bf16", OP_MOE, &k, pool, gu16, 8, 16, bw);
+            run("8 experts 16x704->2816 bf16", OP_MOE, &k, pool, dn16, 8, 16, bw);
+            if (isa != DG_ISA_C) {
+                snprintf(hname, sizeof hname, "head 256x2816->%d 8-bit", V);
+                run(hname, OP_GEMM, &k, pool, &head, 1, 256, bw);
+                if (!precise) { strcat(hname, " int8"); run(hname, OP_GEMMQ, &k, pool, &head, 1, 256, bw); }
+                snprintf(hname, sizeof hname, "head 256x2816->%d bf16", V / 4);
+                run(hname, OP_GEMM, &k, pool, &headbf, 1, 256, bw);
+                snprintf(tname, sizeof tname, "gemm_tn 256x%d->2816 8-bit", V);
+                run(tname, OP_TN, &k, pool, &head, 1, 256, bw);
+                snprintf(tname, sizeof tname, "gemm_tn 256x%d->2816 bf16", V / 4);
+                run(tname, OP_TN, &k, pool, &headbf, 1, 256, bw);
+            }
+            dg_kernels_free(&k);
+        }
+        dg_pool_free(pool);
+    }
+    return 0;
+}

@@ -1,0 +1,122 @@
+/* AVX2 weight expansion and panel packing for the fp32 GEMM path. Bit-identical to expand.c:
+ * bf16 -> f32 is a shift, f16 -> f32 by vcvtph2ps is exact, and for affine codes
+ * fma(s, q, b) == s*q + b rounded once, because s (bf16, 8 significant bits) times q (< 2^8) is
+ * exact in fp32. */
+#include <immintrin.h>
+#include <string.h>
+#include "core/numeric.h"
+#include "kernels/gemm_internal.h"
+
+#define AI __attribute__((always_inline)) static inline
+
+/* 8 codes of B bits whose first bit is bit 0 of byte p -> int32 lanes. Reads exactly B bytes. */
+AI __m256i codes8(const uint8_t *p, const int B) {
+    if (B == 8) return _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)p));
+    if (B <= 4) {   /* 8 codes fit in 32 bits: broadcast, shift each lane by j*B */
+        uint32_t u = 0;
+        memcpy(&u, p, (size_t)B);
+        __m256i sh = _mm256_setr_epi32(0, B, 2 * B, 3 * B, 4 * B, 5 * B, 6 * B, 7 * B);
+        return _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32((int)u), sh), _mm256_set1_epi32((1 << B) - 1));
+    }
+    /* 5..7 bits: lane j gathers bytes (j*B)/8 and the next one, then shifts by (j*B)%8 */
+    uint64_t u = 0;
+    memcpy(&u, p, (size_t)B);
+#define O(j) (char)((j) * B / 8), (char)((j) * B / 8 + 1), (char)0x80, (char)0x80
+    __m256i ctl = _mm256_setr_epi8(O(0), O(1), O(2), O(3), O(4), O(5), O(6), O(7));
+#undef O
+    __m256i v = _mm256_shuffle_epi8(_mm256_set1_epi64x((long long)u), ctl);
+    __m256i sh = _mm256_setr_epi32(0, B % 8, 2 * B % 8, 3 * B % 8, 4 * B % 8, 5 * B % 8, 6 * B % 8, 7 * B % 8);
+    return _mm256_and_si256(_mm256_srlv_epi32(v, sh), _mm256_set1_epi32((1 << B) - 1));
+}
+
+/* out[0..nc) = codes [c0, c0+nc) of one row; the range lies inside one group (s, b). */
+AI void affine_seg(const uint8_t *row, const dg_mat *W, int r, int c0, int nc, float s, float b, float *out, const int B) {
+    int j = 0;
+    if ((c0 & 7) == 0) {
+        __m256 vs = _mm256_set1_ps(s), vb = _mm256_set1_ps(b);
+        for (; j + 8 <= nc; j += 8)
+            _mm256_storeu_ps(out + j, _mm256_fmadd_ps(vs, _mm256_cvtepi32_ps(codes8(row + (size_t)(c0 + j) / 8 * B, B)), vb));
+    }
+    if (j < nc) dg_mat_row_range(W, r, c0 + j, nc - j, out + j);
+}
+
+AI void expand_affine(const dg_mat *W, int r, int c0, int nc, float *out, const int B) {
+    const uint8_t *row = W->w + (size_t)r * W->w_stride;
+    const uint8_t *sr = W->scales + (size_t)r * W->sb_stride, *br = W->biases + (size_t)r * W->sb_stride;
+    int g = W->group;
+    for (int j = 0; j < nc;) {
+        int c = c0 + j, gi = c / g, end = (gi + 1) * g - c0;
+        if (end > nc) end = nc;
+        affine_seg(row, W, r, c, end - j, dg_bf16_to_f32(dg_ld16(sr + 2 * (size_t)gi)),
+                   dg_bf16_to_f32(dg_ld16(br + 2 * (size_t)gi)), out + j, B);
+        j = end;
+    }
+}
+
+void dg_expand_avx2(const dg_mat *W, int r, int c0, int nc, float *out) {
+    const uint8_t *row = W->w + (size_t)r * W->w_stride;
+    int j = 0;
+    switch (W->kind) {
+    case DG_W_F32:
+        memcpy(out, row + (size_t)c0 * 4, (size_t)nc * 4);
+        return;
+    case DG_W_BF16:
+        for (const uint8_t *p = row + 2 * (size_t)c0; j + 8 <= nc; j += 8)
+            _mm256_storeu_ps(out + j, _mm256_castsi256_ps(_mm256_slli_epi32(
+                _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(p + 2 * (size_t)j))), 16)));
+        break;
+    case DG_W_F16:
+        for (const uint8_t *p = row + 2 * (size_t)c0; j + 8 <= nc; j += 8)
+            _mm256_storeu_ps(out + j, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p + 2 * (size_t)j))));
+        break;
+    case DG_W_AFFINE:
+        switch (W->bits) {
+        case 2: expand_affine(W, r, c0, nc, out, 2); return;
+        case 3: expand_affine(W, r, c0, nc, out, 3); return;
+        case 4: expand_affine(W, r, c0, nc, out, 4); return;
+        case 5: expand_affine(W, r, c0, nc, out, 5); return;
+        case 6: expand_affine(W, r, c0, nc, out, 6); return;
+        case 8: expand_affine(W, r, c0, nc, out, 8); return;
+        default: break;
+        }
+        break;
+    }
+    if (j < nc) dg_mat_row_range(W, r, c0 + j, nc - j, out + j);
+}
+
+/* 8x8 transpose: rows s[0..7] (stride ls) -> d[t*16 + 0..7] for t < 8. */
+AI void tr8(const float *s, size_t ls, float *d) {
+    __m256 r0 = _mm256_loadu_ps(s), r1 = _mm256_loadu_ps(s + ls), r2 = _mm256_loadu_ps(s + 2 * ls),
+           r3 = _mm256_loadu_ps(s + 3 * ls), r4 = _mm256_loadu_ps(s + 4 * ls), r5 = _mm256_loadu_ps(s + 5 * ls),
+           r6 = _mm256_loadu_ps(s + 6 * ls), r7 = _mm256_loadu_ps(s + 7 * ls);
+    __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1), t2 = _mm256_unpacklo_ps(r2, r3),
+           t3 = _mm256_unpackhi_ps(r2, r3), t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5),
+           t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xee),
+           u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xee),
+           u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xee),
+           u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xee);
+    _mm256_store_ps(d + 0 * 16, _mm256_permute2f128_ps(u0, u4, 0x20));
+    _mm256_store_ps(d + 1 * 16, _mm256_permute2f128_ps(u1, u5, 0x20));
+    _mm256_store_ps(d + 2 * 16, _mm256_permute2f128_ps(u2, u6, 0x20));
+    _mm256_store_ps(d + 3 * 16, _mm256_permute2f128_ps(u3, u7, 0x20));
+    _mm256_store_ps(d + 4 * 16, _mm256_permute2f128_ps(u0, u4, 0x31));
+    _mm256_store_ps(d + 5 * 16, _mm256_permute2f128_ps(u1, u5, 0x31));
+    _mm256_store_ps(d + 6 * 16, _mm256_permute2f128_ps(u2, u6, 0x31));
+    _mm256_store_ps(d + 7 * 16, _mm256_permute2f128_ps(u3, u7, 0x31));
+}
+
+void dg_pack_rows_avx2(const dg_mat *W, int r0, int nr, int k0, int kc, float *panel, float *tmp) {
+    for (int r = 0; r < DG_NR; r++) {
+        float *t = tmp + (size_t)r * DG_KC;
+        if (r < nr) dg_expand_avx2(W, r0 + r, k0, kc, t);
+        else memset(t, 0, (size_t)kc * sizeof *t);
+    }
+    int j = 0;
+    for (; j + 8 <= kc; j += 8) {
+        tr8(tmp + j, DG_KC, panel + (size_t)j * DG_NR);
+        tr8(tmp + 8 * DG_KC + j, DG_KC, panel + (size_t)j * DG_NR + 8);
+    }
+    for (; j < kc; j++)
+        for (int r = 0; r < DG_NR; r++) panel[(size_t)j * DG_NR + r] = tmp[(size_t)r * DG_KC + j];
+}

@@ -1,0 +1,296 @@
+/* GEMM kernels against a double-precision reference, for every kernel path this CPU can run
+ * (C, AVX2) x precise/fast x weight kind (F32, BF16, F16, MLX affine 2..8 bits, group 64/16)
+ * x odd shapes; dg_gemm, dg_gemm_rows (a sub-range, neighbours untouched) and dg_gemm_tn.
+ *
+ * Bounds: exact paths (precise, and fast for non-int8 formats): max |y - ref| / max |ref|
+ * <= 1e-5 (fp32 accumulation over up to 2816 terms); int8 path: relative RMS error
+ * ||y - ref|| / ||ref|| <= 1% per call (activations per-64-block int8; expected ~0.3-0.5%). */
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+#include "core/cpu.h"
+#include "core/numeric.h"
+#include "core/pool.h"
+#include "kernels/gemm.h"
+#include "kernels/gemm_internal.h"
+#include "t.h"
+
+#define EXACT_TOL 1e-5
+#define Q8_TOL 1e-2
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+static uint32_t rnd(void) {
+    rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
+    return (uint32_t)(rng >> 11);
+}
+static double unif(void) { return (rnd() & 0xffffff) / 16777216.0; }
+static double gauss(void) { return unif() + unif() + unif() + unif() - 2.0; }
+
+typedef struct {
+    dg_mat m;
+    uint8_t *wbuf, *sbuf, *bbuf;
+} tmat;
+
+/* Random matrix of the kind; rows start 1 byte off alignment with padded strides (MLX files do
+ * not align). */
+static tmat make_mat(dg_wkind kind, int rows, int cols, int bits, int group) {
+    tmat t;
+    memset(&t, 0, sizeof t);
+    dg_mat *m = &t.m;
+    m->kind = kind; m->rows = rows; m->cols = cols; m->bits = bits; m->group = group;
+    size_t rowb = kind == DG_W_F32 ? 4 * (size_t)cols : kind == DG_W_AFFINE ? ((size_t)cols * bits + 7) / 8 : 2 * (size_t)cols;
+    m->w_stride = rowb + 3;
+    t.wbuf = malloc(m->w_stride * rows + 1);
+    m->w = t.wbuf + 1;
+    uint8_t *w = t.wbuf + 1;
+    for (int r = 0; r < rows; r++) {
+        uint8_t *row = w + (size_t)r * m->w_stride;
+        for (size_t b = 0; b < rowb; b++) row[b] = (uint8_t)rnd();
+        for (int j = 0; j < cols; j++) {
+            float v = (float)(gauss() * 0.05);
+            if (kind == DG_W_F32) memcpy(row + 4 * (size_t)j, &v, 4);
+            if (kind == DG_W_BF16) { uint16_t h = dg_f32_to_bf16(v); memcpy(row + 2 * (size_t)j, &h, 2); }
+            if (kind == DG_W_F16) {   /* random finite halves of modest magnitude, some subnormal */
+                uint16_t h = (uint16_t)((rnd() & 0x83ff) | ((rnd() % 16 + (j % 7 == 0 ? 0 : 6)) << 10));
+                memcpy(row + 2 * (size_t)j, &h, 2);
+            }
+        }
+        /* the packed-code tail bits past cols stay random: kernels must ignore them */
+    }
+    if (kind == DG_W_AFFINE) {
+        int ng = cols / group;
+        m->sb_stride = 2 * (size_t)ng + 2;
+        t.sbuf = malloc(m->sb_stride * rows + 1);
+        t.bbuf = malloc(m->sb_stride * rows + 1);
+        m->scales = t.sbuf + 1;
+        m->biases = t.bbuf + 1;
+        for (int r = 0; r < rows; r++)
+            for (int g = 0; g < ng; g++) {
+                float s = (float)((0.5 + unif()) * 0.1 / (1 << bits)), b;
+                if (rnd() % 8 == 0) s = -s;   /* MLX may use negative scales */
+                b = (float)(-s * ((1 << bits) - 1) * (0.3 + 0.4 * unif()));
+                uint16_t hs = dg_f32_to_bf16(s), hb = dg_f32_to_bf16(b);
+                memcpy(t.sbuf + 1 + (size_t)r * m->sb_stride + 2 * (size_t)g, &hs, 2);
+                memcpy(t.bbuf + 1 + (size_t)r * m->sb_stride + 2 * (size_t)g, &hb, 2);
+            }
+    }
+    return t;
+}
+
+static void free_mat(tmat *t) { free(t->wbuf); free(t->sbuf); free(t->bbuf); }
+
+/* W expanded by the scalar reference expansion, as doubles [rows][cols]. */
+static double *expand_ref(const dg_mat *m) {
+    double *d = malloc(sizeof(double) * m->rows * m->cols);
+    float *row = malloc(sizeof(float) * m->cols);
+    for (int r = 0; r < m->rows; r++) {
+        dg_mat_row(m, r, row);
+        for (int j = 0; j < m->cols; j++) d[(size_t)r * m->cols + j] = row[j];
+    }
+    free(row);
+    return d;
+}
+
+typedef struct { double max_rel, rms_rel; } errs;
+
+static errs compare(const float *y, int ldy, const double *ref, int n, int cols) {
+    double mx = 0, num = 0, den = 0, maxref = 0;
+    for (int i = 0; i < n; i++)
+        for (int c = 0; c < cols; c++) {
+            double e = fabs(y[(size_t)i * ldy + c] - ref[(size_t)i * cols + c]), a = fabs(ref[(size_t)i * cols + c]);
+            if (!(e <= mx)) mx = e;   /* NaN propagates into mx */
+            if (a > maxref) maxref = a;
+            num += e * e; den += a * a;
+        }
+    errs r = {mx / (maxref > 0 ? maxref : 1), sqrt(num / (den > 0 ? den : 1))};
+    return r;
+}
+
+static const char *kind_name(const dg_mat *m, char *buf) {
+    static const char *names[] = {"f32", "bf16", "f16", "affine"};
+    if (m->kind == DG_W_AFFINE) sprintf(buf, "affine%d/g%d", m->bits, m->group);
+    else strcpy(buf, names[m->kind]);
+    return buf;
+}
+
+typedef struct { dg_isa isa; int precise; dg_kernels k; double worst_exact, worst_q8, q8_num; int n_q8, n_exact, q8_cnt; } path;
+
+static void check_gemm(path *paths, int np, dg_pool *pool, const tmat *t, int n) {
+    const dg_mat *W = &t->m;
+    int rows = W->rows, cols = W->cols, ldx = cols + 3, ldy = rows + 5;
+    float *X = malloc(sizeof(float) * ((size_t)n * ldx + 1));
+    for (size_t i = 0; i < (size_t)n * ldx; i++) X[i] = (float)gauss();
+    double *Wd = expand_ref(W), *ref = malloc(sizeof(double) * n * rows);
+    for (int i = 0; i < n; i++)
+        for (int r = 0; r < rows; r++) {
+            double s = 0;
+            for (int j = 0; j < cols; j++) s += (double)X[(size_t)i * ldx + j] * Wd[(size_t)r * cols + j];
+            ref[(size_t)i * rows + r] = s;
+        }
+    float *Y = malloc(sizeof(float) * (size_t)n * ldy);
+    char kb[32];
+    for (int p = 0; p < np; p++) {
+        path *P = &paths[p];
+        int q8 = dg_gemm_q_ok(&P->k, W) && W->bits == 4;   /* dg_gemm's own choice (gemm.c) */
+        for (size_t i = 0; i < (size_t)n * ldy; i++) Y[i] = NAN;
+        dg_gemm(&P->k, pool, W, X, n, ldx, Y, ldy);
+        errs e = compare(Y, ldy, ref, n, rows);
+        double v = q8 ? e.rms_rel : e.max_rel, tol = q8 ? Q8_TOL : EXACT_TOL;
+        CHECK(v <= tol, "dg_gemm %s %s %s rows=%d cols=%d n=%d: %s err %.3g > %.3g", dg_isa_name(P->isa),
+              P->precise ? "precise" : "fast", kind_name(W, kb), rows, cols, n, q8 ? "rms" : "max", v, tol);
+        if (q8) { if (v > P->worst_q8) P->worst_q8 = v; P->n_q8++; }
+        else { if (v > P->worst_exact) P->worst_exact = v; P->n_exact++; }
+
+        /* dg_gemm_rows on a sub-range (thread 1's scratch): neighbours stay untouched */
+        int r0 = rows > 8 ? 3 : 0, r1 = rows > 8 ? rows - 5 : rows;
+        for (size_t i = 0; i < (size_t)n * ldy; i++) Y[i] = 12345.0f;
+        dg_gemm_rows(&P->k, 1, W, r0, r1, X, n, ldx, Y, ldy);
+        int untouched = 1;
+        double mx = 0, num = 0, den = 0, maxref = 0;
+        for (int i = 0; i < n; i++)
+            for (int r = 0; r < ldy; r++) {
+                float y = Y[(size_t)i * ldy + r];
+                if (r < r0 || r >= r1) { untouched &= y == 12345.0f; continue; }
+                double rf = ref[(size_t)i * rows + r], d = fabs(y - rf);
+                if (!(d <= mx)) mx = d;
+                if (fabs(rf) > maxref) maxref = fabs(rf);
+                num += d * d; den += rf * rf;
+            }
+        v = q8 ? sqrt(num / den) : mx / maxref;
+        CHECK(untouched && v <= tol, "dg_gemm_rows %s %s %s [%d,%d) cols=%d n=%d: err %.3g, untouched %d",
+              dg_isa_name(P->isa), P->precise ? "precise" : "fast", kind_name(W, kb), r0, r1, cols, n, v, untouched);
+
+        /* explicit pre-quantized activations (also the 8-bit int8 kernel, which dg_gemm skips) */
+        if (dg_gemm_q_ok(&P->k, W)) {
+            dg_qact qa;
+            void *buf = aligned_alloc(64, (dg_qact_bytes(n, cols, W->bits) + 63) & ~(size_t)63);
+            CHECK(dg_qact_init(&qa, buf, n, cols, W->bits), "dg_qact_init");
+            dg_qact_quantize(pool, &qa, X, ldx);
+            for (size_t i = 0; i < (size_t)n * ldy; i++) Y[i] = NAN;
+            dg_gemm_q(&P->k, pool, W, &qa, Y, ldy);
+            e = compare(Y, ldy, ref, n, rows);
+            CHECK(e.rms_rel <= Q8_TOL, "dg_gemm_q %s rows=%d cols=%d n=%d: rms err %.3g", kind_name(W, kb), rows, cols, n, e.rms_rel);
+            if (e.rms_rel > P->worst_q8) P->worst_q8 = e.rms_rel;
+            P->n_q8++;
+            P->q8_num += e.rms_rel * e.rms_rel; P->q8_cnt++;
+            for (size_t i = 0; i < (size_t)n * ldy; i++) Y[i] = NAN;
+            dg_gemm_rows_q(&P->k, 0, W, 0, rows, &qa, Y, ldy);
+            errs e2 = compare(Y, ldy, ref, n, rows);
+            CHECK(e2.rms_rel == e.rms_rel, "dg_gemm_rows_q %s differs from dg_gemm_q", kind_name(W, kb));
+            free(buf);
+        }
+    }
+    free(X); free(Wd); free(ref); free(Y);
+}
+
+static void check_tn(path *paths, int np, dg_pool *pool, const tmat *t, int n) {
+    const dg_mat *W = &t->m;
+    int V = W->rows, C = W->cols, ldp = V + 1, ldy = C + 2;
+    float *P = malloc(sizeof(float) * (size_t)n * ldp);
+    for (size_t i = 0; i < (size_t)n * ldp; i++) P[i] = (float)unif();
+    double *Wd = expand_ref(W), *ref = calloc((size_t)n * C, sizeof(double));
+    for (int i = 0; i < n; i++)
+        for (int v = 0; v < V; v++) {
+            double p = P[(size_t)i * ldp + v];
+            for (int c = 0; c < C; c++) ref[(size_t)i * C + c] += p * Wd[(size_t)v * C + c];
+        }
+    float *Y = malloc(sizeof(float) * (size_t)n * ldy);
+    char kb[32];
+    for (int p = 0; p < np; p++) {
+        for (size_t i = 0; i < (size_t)n * ldy; i++) Y[i] = NAN;
+        dg_gemm_tn(&paths[p].k, pool, W, P, n, ldp, Y, ldy);
+        errs e = compare(Y, ldy, ref, n, C);
+        CHECK(e.max_rel <= EXACT_TOL, "dg_gemm_tn %s %s %s V=%d C=%d n=%d: max err %.3g", dg_isa_name(paths[p].isa),
+              paths[p].precise ? "precise" : "fast", kind_name(W, kb), V, C, n, e.max_rel);
+        if (e.max_rel > paths[p].worst_exact) paths[p].worst_exact = e.max_rel;
+    }
+    free(P); free(Wd); free(ref); free(Y);
+}
+
+/* The AVX2 expansion must give exactly the scalar expansion's values. */
+static void check_expand(const tmat *t) {
+    const dg_mat *W = &t->m;
+    float *a = malloc(sizeof(float) * W->cols), *b = malloc(sizeof(float) * W->cols);
+    char kb[32];
+    int same = 1;
+    for (int r = 0; r < W->rows && r < 8; r++) {
+        int c0 = W->cols > 40 ? 8 * (r % 3) + (r == 5) : 0, nc = W->cols - c0 - (r & 1);
+        dg_mat_row_range(W, r, c0, nc, a);
+        dg_expand_avx2(W, r, c0, nc, b);
+        same &= memcmp(a, b, sizeof(float) * nc) == 0;
+    }
+    CHECK(same, "dg_expand_avx2 %s cols=%d differs from the scalar expansion", kind_name(W, kb), W->cols);
+    free(a); free(b);
+}
+
+int main(void) {
+    (void)t_golden;
+    dg_cpu cpu;
+    dg_cpu_detect(&cpu);
+    int have_avx2 = cpu.avx2 && cpu.fma && cpu.f16c;
+    dg_pool *pool = dg_pool_new(2);
+    path paths[4];
+    int np = 0;
+    dg_isa isas[2] = {DG_ISA_C, DG_ISA_AVX2};
+    for (int ii = 0; ii < 2; ii++) {
+        if (isas[ii] == DG_ISA_AVX2 && !have_avx2) { printf("AVX2 path: skipped (CPU lacks avx2/fma/f16c)\n"); continue; }
+        for (int precise = 1; precise >= 0; precise--) {
+            memset(&paths[np], 0, sizeof paths[np]);
+            paths[np].isa = isas[ii];
+            paths[np].precise = precise;
+            if (!dg_kernels_init(&paths[np].k, isas[ii], precise, 2, 4096)) { CHECK(0, "dg_kernels_init"); return 1; }
+            np++;
+        }
+    }
+    printf("AVX-512/AMX paths: not built (no kernels in this build)\n");
+
+    struct { dg_wkind kind; int bits, group; } kinds[] = {
+        {DG_W_F32, 0, 0}, {DG_W_BF16, 0, 0}, {DG_W_F16, 0, 0},
+        {DG_W_AFFINE, 4, 64}, {DG_W_AFFINE, 8, 64}, {DG_W_AFFINE, 4, 128}, {DG_W_AFFINE, 8, 128},
+        {DG_W_AFFINE, 2, 64}, {DG_W_AFFINE, 3, 64}, {DG_W_AFFINE, 5, 64}, {DG_W_AFFINE, 6, 64},
+        {DG_W_AFFINE, 2, 16}, {DG_W_AFFINE, 3, 16}, {DG_W_AFFINE, 4, 16}, {DG_W_AFFINE, 5, 16},
+        {DG_W_AFFINE, 6, 16}, {DG_W_AFFINE, 8, 16}, {DG_W_AFFINE, 4, 32}, {DG_W_AFFINE, 8, 32},
+    };
+    int rowss[] = {8, 48, 384}, colss[] = {16, 48, 64, 2816}, ns[] = {1, 5, 6, 16, 17, 256};
+    int quick = getenv("DG_TEST_QUICK") != NULL;   /* ASan runs: skip the largest products */
+    for (size_t ki = 0; ki < sizeof kinds / sizeof *kinds; ki++)
+        for (int ri = 0; ri < 3; ri++)
+            for (int ci = 0; ci < 4; ci++) {
+                int cols = colss[ci], g = kinds[ki].group;
+                if (g && cols % g) continue;
+                tmat t = make_mat(kinds[ki].kind, rowss[ri], cols, kinds[ki].bits, g);
+                if (have_avx2) check_expand(&t);
+                for (int ni = 0; ni < 6; ni++) {
+                    if (quick && (double)rowss[ri] * cols * ns[ni] > 3e7) continue;
+                    check_gemm(paths, np, pool, &t, ns[ni]);
+                }
+                free_mat(&t);
+            }
+    {   /* more activation rows than one quantization chunk (DG_QROWS) */
+        tmat t = make_mat(DG_W_AFFINE, 48, 2816, 4, 64);
+        check_gemm(paths, np, pool, &t, DG_QROWS + 44);
+        free_mat(&t);
+        t = make_mat(DG_W_AFFINE, 40, 704, 8, 64);
+        check_gemm(paths, np, pool, &t, DG_QROWS + 3);
+        free_mat(&t);
+    }
+    struct { dg_wkind kind; int bits, group, V, C, n; } tns[] = {
+        {DG_W_F32, 0, 0, 300, 200, 7}, {DG_W_BF16, 0, 0, 1000, 2816, 17}, {DG_W_F16, 0, 0, 513, 64, 1},
+        {DG_W_AFFINE, 8, 64, 1000, 2816, 6}, {DG_W_AFFINE, 8, 64, 700, 192, 256}, {DG_W_AFFINE, 4, 64, 300, 128, 5},
+        {DG_W_AFFINE, 3, 16, 200, 48, 16},
+    };
+    for (size_t ti = 0; ti < sizeof tns / sizeof *tns; ti++) {
+        tmat t = make_mat(tns[ti].kind, tns[ti].V, tns[ti].C, tns[ti].bits, tns[ti].group);
+        check_tn(paths, np, pool, &t, tns[ti].n);
+        free_mat(&t);
+    }
+    for (int p = 0; p < np; p++) {
+        printf("path %-4s %-7s: exact max rel err %.3g over %d gemm checks (+ gemm_tn); int8 rms rel err max %.3g, "
+               "quadratic mean %.3g over %d\n", dg_isa_name(paths[p].isa), paths[p].precise ? "precise" : "fast",
+               paths[p].worst_exact, paths[p].n_exact, paths[p].worst_q8,
+               paths[p].q8_cnt ? sqrt(paths[p].q8_num / paths[p].q8_cnt) : 0.0, paths[p].n_q8);
+        dg_kernels_free(&paths[p].k);
+    }
+    dg_pool_free(pool);
+    return t_done("test_gemm");
+}
