@@ -1,12 +1,20 @@
 #!/bin/sh
-# Installs what dgemma needs to build and test on Debian/Ubuntu: a C compiler, pkg-config,
+# Installs what dgemma needs to build and test on Debian/Ubuntu: a C compiler, make, pkg-config,
 # cJSON and libmicrohttpd (Debian packages), Node.js + npm (tokenizer and server test fixtures)
-# and curl. Idempotent; skips apt when everything is already there.
+# and curl. Idempotent: only what is missing is installed, and a Node.js that is already on the
+# PATH (e.g. from NodeSource, which bundles npm) is used as it is.
 set -e
 need=""
-for p in build-essential pkg-config libcjson-dev libmicrohttpd-dev nodejs npm curl; do
-    dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"
-done
+have_pkg() { dpkg -s "$1" >/dev/null 2>&1; }
+have_cmd() { command -v "$1" >/dev/null 2>&1; }
+have_cmd cc || have_pkg build-essential || need="$need build-essential"
+have_cmd make || need="$need make"
+have_cmd pkg-config || need="$need pkg-config"
+have_pkg libcjson-dev || need="$need libcjson-dev"
+have_pkg libmicrohttpd-dev || need="$need libmicrohttpd-dev"
+have_cmd curl || need="$need curl"
+have_cmd node || need="$need nodejs"
+have_cmd npm || need="$need npm"
 if [ -n "$need" ]; then
     SUDO=""
     [ "$(id -u)" -ne 0 ] && SUDO=sudo
