@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int cli_int(const char *flag, const char *s, long lo, long hi, long *out) {
     char *end;
@@ -63,4 +64,23 @@ const char *cli_value(int argc, char **argv, int *i) {
 int cli_report(const dg_error *err) {
     fprintf(stderr, "dgemma: %s\n", err->msg[0] ? err->msg : dg_status_name(err->code));
     return 1;
+}
+
+char *cli_read_file(const char *path) {
+    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+    if (!f) { fprintf(stderr, "dgemma: %s: %s\n", path, strerror(errno)); return NULL; }
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    for (size_t got; buf && (got = fread(buf + n, 1, cap - n - 1, f)) > 0;) {
+        n += got;
+        if (n + 1 == cap) {
+            char *t = cap > ((size_t)1 << 30) ? NULL : realloc(buf, cap *= 2);
+            if (!t) { free(buf); buf = NULL; }
+            else buf = t;
+        }
+    }
+    if (f != stdin) fclose(f);
+    if (!buf) { fprintf(stderr, "dgemma: %s: too large or out of memory\n", path); return NULL; }
+    buf[n] = 0;
+    return buf;
 }

@@ -25,6 +25,8 @@ int cli_double(const char *flag, const char *s, double lo, double hi, double *ou
 int cli_u64(const char *flag, const char *s, uint64_t *out);
 /* Fetches the value of a flag that takes one: argv[++*i], or reports a missing value. */
 const char *cli_value(int argc, char **argv, int *i);
+/* Reads a whole file ("-": standard input), NUL-terminated; prints the error and returns NULL. */
+char *cli_read_file(const char *path);
 /* Prints "dgemma: <msg>" for an error and returns exit status 1. */
 int cli_report(const dg_error *err);
 

@@ -35,6 +35,13 @@ static int on_step(void *user, const dg_gen_frame *f) {
     return interrupted;
 }
 
+/* Long prefills report progress on stderr (a terminal only: logs stay clean). */
+static void on_prefill(void *user, int done, int total) {
+    (void)user;
+    if (total < 512 || !isatty(STDERR_FILENO)) return;
+    fprintf(stderr, "\rprefill %d / %d tokens (%d%%)%s", done, total, (int)(100.0 * done / total), done == total ? "\n" : "");
+}
+
 static int on_canvas(void *user, int canvas, const int32_t *ids, int L, int n_emit, int n_steps) {
     run_state *s = user;
     memcpy(s->out + s->committed, ids, (size_t)n_emit * sizeof *ids);
@@ -51,8 +58,10 @@ static void usage(FILE *f) {
     fprintf(f,
         "usage: dgemma run -m DIR (--prompt-ids \"1 2 3\" | -p TEXT) [options]\n"
         "  -m, --model DIR          model directory\n"
-        "  --prompt-ids IDS         prompt token ids (chat template already applied), space/comma separated\n"
+        "  --prompt-ids IDS         prompt token ids (chat template already applied), space/comma separated;\n"
+        "                           @FILE reads them from a file\n"
         "  -p, --prompt TEXT        a user message, rendered with the chat template (tokenizer.json in DIR)\n"
+        "  -f, --file FILE          the user message from a file ('-': standard input)\n"
         "  --system TEXT            system prompt (with -p)\n"
         "  --think                  enable the thinking channel in the chat template (with -p)\n"
         "  --tokenizer FILE         tokenizer.json to use instead of DIR/tokenizer.json\n"
@@ -164,6 +173,7 @@ int cmd_run(int argc, char **argv) {
     uint64_t seed = 0;
     int have_seed = 0, json = 0, visual = 0, show_thinking = 0, think = 0, print_ids = 0;
     const char *system_prompt = NULL, *tok_path = NULL;
+    char *file_text = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
 #define VAL() do { if (!(v = cli_value(argc, argv, &i))) return 2; } while (0)
@@ -171,6 +181,12 @@ int cmd_run(int argc, char **argv) {
         else if (!strcmp(a, "-m") || !strcmp(a, "--model")) { VAL(); dir = v; }
         else if (!strcmp(a, "--prompt-ids")) { VAL(); prompt_ids = v; }
         else if (!strcmp(a, "-p") || !strcmp(a, "--prompt")) { VAL(); prompt_text = v; }
+        else if (!strcmp(a, "-f") || !strcmp(a, "--file")) {
+            VAL();   /* long prompts: the kernel limits one argument to 128 KiB */
+            free(file_text);
+            if (!(file_text = cli_read_file(v))) return 2;
+            prompt_text = file_text;
+        }
         else if (!strcmp(a, "--max-new-tokens")) { VAL(); if (!cli_int(a, v, 1, INT_MAX / 2, &max_new)) return 2; }
         else if (!strcmp(a, "--steps")) { VAL(); if (!cli_int(a, v, 1, 100000, &steps)) return 2; }
         else if (!strcmp(a, "--entropy-bound")) { VAL(); if (!cli_double(a, v, 0, 1e9, &bound)) return 2; }
@@ -191,8 +207,11 @@ int cmd_run(int argc, char **argv) {
         else { fprintf(stderr, "dgemma run: unknown option '%s'\n", a); usage(stderr); return 2; }
 #undef VAL
     }
-    if (!dir) { fprintf(stderr, "dgemma run: -m DIR is required\n"); return 2; }
-    if (!!prompt_ids == !!prompt_text) { fprintf(stderr, "dgemma run: give exactly one of --prompt-ids and -p\n"); return 2; }
+    if (!dir || !!prompt_ids == !!prompt_text) {
+        fprintf(stderr, !dir ? "dgemma run: -m DIR is required\n" : "dgemma run: give exactly one of --prompt-ids and -p/-f\n");
+        free(file_text);
+        return 2;
+    }
     int32_t *ids = NULL;
     int n_ids = 0;
     dg_error err = {0};
@@ -205,7 +224,13 @@ int cmd_run(int argc, char **argv) {
             dg_tokenizer_free(tok);
             return cli_report(&err);
         }
-    } else if (!parse_ids(prompt_ids, &ids, &n_ids)) { dg_tokenizer_free(tok); return 2; }
+    } else {
+        if (prompt_ids[0] == '@') {
+            if (!(file_text = cli_read_file(prompt_ids + 1))) { dg_tokenizer_free(tok); return 2; }
+            prompt_ids = file_text;
+        }
+        if (!parse_ids(prompt_ids, &ids, &n_ids)) { dg_tokenizer_free(tok); free(file_text); return 2; }
+    }
     if (n_ids == 0) { fprintf(stderr, "dgemma run: empty prompt\n"); free(ids); dg_tokenizer_free(tok); return 2; }
 
     int rc = 1;
@@ -259,7 +284,7 @@ int cmd_run(int argc, char **argv) {
     sa.sa_flags = SA_RESETHAND;        /* a second Ctrl-C kills at once */
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old);
-    dg_gen_callbacks cb = {.on_step = on_step, .on_canvas = on_canvas, .user = &s};
+    dg_gen_callbacks cb = {.on_prefill = on_prefill, .on_step = on_step, .on_canvas = on_canvas, .user = &s};
     dg_status st = dg_generate(gen, 0, ids, n_ids, &p, &cb, &res, &err);
     sigaction(SIGINT, &old, NULL);
     vis_end(s.view);
@@ -283,6 +308,7 @@ out:
     vis_free(s.view);
     textio_stream_end(s.text);
     dg_tokenizer_free(tok);
+    free(file_text);
     free(s.out);
     dg_generator_free(gen);
     dg_ctx_free(ctx);
