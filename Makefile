@@ -57,7 +57,7 @@ $(B)/tests/test_server_%: tests/test_server_%.c $(SRV_OBJ) $(B)/libdgemma.a test
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDSAN) -o $@ $< $(SRV_OBJ) $(B)/libdgemma.a $(HTTPLIB) $(LDLIBS)
 
-$(B)/tests/%: tests/%.c $(B)/libdgemma.a tests/t.h
+$(B)/tests/%: tests/%.c $(B)/libdgemma.a $(wildcard tests/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDSAN) -o $@ $< $(B)/libdgemma.a $(LDLIBS)
 

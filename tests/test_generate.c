@@ -60,7 +60,7 @@ static void replay(const char *model, dg_isa isa) {
     snprintf(path, sizeof path, "%s/%s/golden.safetensors", t_golden(), model);
     gio_file g;
     CHECK(j && gio_open(&g, path), "cannot read %s goldens", model);
-    if (!j || !g.hdr) return;
+    if (!j || !g.st) return;
     const cJSON *cfg = cJSON_GetObjectItem(j, "config_summary");
     dg_ctx ctx = {.m = {(int)cJSON_GetObjectItem(cfg, "canvas_length")->valuedouble,
                         (int)cJSON_GetObjectItem(cfg, "vocab")->valuedouble, 4096}, .isa = isa, .g = &g};

@@ -284,7 +284,7 @@ static void replay_model(const char *model, dg_isa isa, int in_place) {
     snprintf(path, sizeof path, "%s/%s/golden.safetensors", t_golden(), model);
     gio_file g;
     CHECK(gio_open(&g, path), "cannot read %s", path);
-    if (!j || !g.hdr) return;
+    if (!j || !g.st) return;
     int V = (int)cJSON_GetObjectItem(cJSON_GetObjectItem(j, "config_summary"), "vocab")->valuedouble;
     int L = (int)cJSON_GetObjectItem(cJSON_GetObjectItem(j, "config_summary"), "canvas_length")->valuedouble;
     int steps_checked = 0;

@@ -14,16 +14,16 @@ static dg_tokenizer *tok;
 static atomic_ullong ids_counter;
 static oa_info info;
 
-static int parse(int kind, const char *body, oa_req **r, buf *err) {
-    buf ign = {0};
+static int parse(int kind, const char *body, oa_req **r, dg_sb *err) {
+    dg_sb ign = {0};
     err->len = 0;
     int st = oa_parse(&info, kind, body, strlen(body), r, err, &ign);
-    buf_free(&ign);
+    dg_sb_free(&ign);
     return st;
 }
 
 /* Feeds text as canvases of L ids (the last partial), ending with finish; returns the output. */
-static void run(oa_req *r, const char *text, int L, dg_finish fin, buf *out) {
+static void run(oa_req *r, const char *text, int L, dg_finish fin, dg_sb *out) {
     int32_t *ids = NULL;
     size_t n = 0;
     CHECK(!dg_tokenize(tok, text, strlen(text), 0, &ids, &n, NULL), "tokenize");
@@ -44,19 +44,19 @@ static void run(oa_req *r, const char *text, int L, dg_finish fin, buf *out) {
     if (oa_is_stream(r)) {
         char tmp[777];
         int done = 0;
-        while (!done) { size_t k = oa_read(r, tmp, sizeof tmp, 10, &done); buf_add(out, tmp, k); }
+        while (!done) { size_t k = oa_read(r, tmp, sizeof tmp, 10, &done); dg_sb_put(out, tmp, k); }
     } else {
         const char *b;
         size_t len;
         int st = oa_result(r, 10, &b, &len);
         CHECK(st == 200, "status %d", st);
-        buf_add(out, b, len);
+        dg_sb_put(out, b, len);
     }
     free(ids);
 }
 
 /* Concatenated stream deltas of one field; checks every data line is JSON or [DONE]. */
-static void deltas(const char *sse, const char *field, buf *out, int *n_chunks, cJSON **calls, const char **finish) {
+static void deltas(const char *sse, const char *field, dg_sb *out, int *n_chunks, cJSON **calls, const char **finish) {
     static char fin[32];
     out->len = 0;
     *n_chunks = 0;
@@ -69,7 +69,7 @@ static void deltas(const char *sse, const char *field, buf *out, int *n_chunks, 
         cJSON *ch = cJSON_GetArrayItem(cJSON_GetObjectItem(o, "choices"), 0);
         cJSON *d = cJSON_GetObjectItem(ch, "delta"), *f = cJSON_GetObjectItem(d, field);
         if (!d) f = cJSON_GetObjectItem(ch, "text");
-        if (cJSON_IsString(f)) { buf_adds(out, f->valuestring); (*n_chunks)++; }
+        if (cJSON_IsString(f)) { dg_sb_puts(out, f->valuestring); (*n_chunks)++; }
         cJSON *tc = cJSON_GetObjectItem(d, "tool_calls");
         if (tc && calls) *calls = cJSON_Duplicate(tc, 1);
         cJSON *fr = cJSON_GetObjectItem(ch, "finish_reason");
@@ -79,8 +79,8 @@ static void deltas(const char *sse, const char *field, buf *out, int *n_chunks, 
     *finish = fin;
 }
 
-static cJSON *message(const buf *body) {
-    cJSON *o = cJSON_Parse(body->p);
+static cJSON *message(const dg_sb *body) {
+    cJSON *o = cJSON_Parse(body->s);
     return o;
 }
 
@@ -96,7 +96,7 @@ int main(void) {
     dg_gen_params_default(&info.defaults);
     info.defaults.n_eos = 3;
     info.defaults.eos_ids[0] = 1; info.defaults.eos_ids[1] = 106; info.defaults.eos_ids[2] = 50;
-    buf e = {0}, out = {0}, d = {0};
+    dg_sb e = {0}, out = {0}, d = {0};
     oa_req *r;
     int n;
     const char *fin;
@@ -107,14 +107,14 @@ int main(void) {
                        "\"chat_template_kwargs\":{\"enable_thinking\":true}}";
     char body[512];
     snprintf(body, sizeof body, chat, "true");
-    CHECK(parse(OA_CHAT, body, &r, &e) == 200, "chat parse: %s", e.p);
+    CHECK(parse(OA_CHAT, body, &r, &e) == 200, "chat parse: %s", e.s);
     run(r, ans, 5, DG_FINISH_STOP, &out);
-    deltas(out.p, "content", &d, &n, NULL, &fin);
-    CHECK(!strcmp(d.p, "The answer is 4 \xe2\x82\xac, caf\xc3\xa9."), "stream content '%s'", d.p);
+    deltas(out.s, "content", &d, &n, NULL, &fin);
+    CHECK(!strcmp(d.s, "The answer is 4 \xe2\x82\xac, caf\xc3\xa9."), "stream content '%s'", d.s);
     CHECK(!strcmp(fin, "stop"), "finish %s", fin);
-    deltas(out.p, "reasoning_content", &d, &n, NULL, &fin);
-    CHECK(!strcmp(d.p, "Let me think: 2+2."), "stream reasoning '%s'", d.p);
-    CHECK(strstr(out.p, "\"role\":\"assistant\"") && strstr(out.p, "data: [DONE]\n\n"), "role first, [DONE] last");
+    deltas(out.s, "reasoning_content", &d, &n, NULL, &fin);
+    CHECK(!strcmp(d.s, "Let me think: 2+2."), "stream reasoning '%s'", d.s);
+    CHECK(strstr(out.s, "\"role\":\"assistant\"") && strstr(out.s, "data: [DONE]\n\n"), "role first, [DONE] last");
     oa_release(r);
     snprintf(body, sizeof body, chat, "false");
     CHECK(parse(OA_CHAT, body, &r, &e) == 200, "chat parse");
@@ -129,8 +129,8 @@ int main(void) {
     /* UTF-8: canvases of 1 id never produce invalid UTF-8 in a chunk (cJSON would reject it) */
     CHECK(parse(OA_CHAT, "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"stream\":true}", &r, &e) == 200, "parse");
     run(r, "\xf0\x9f\x98\x80\xe4\xb8\xad\xe6\x96\x87", 1, DG_FINISH_LENGTH, &out);
-    deltas(out.p, "content", &d, &n, NULL, &fin);
-    CHECK(!strcmp(d.p, "\xf0\x9f\x98\x80\xe4\xb8\xad\xe6\x96\x87") && !strcmp(fin, "length"), "utf-8 '%s' %s", d.p, fin);
+    deltas(out.s, "content", &d, &n, NULL, &fin);
+    CHECK(!strcmp(d.s, "\xf0\x9f\x98\x80\xe4\xb8\xad\xe6\x96\x87") && !strcmp(fin, "length"), "utf-8 '%s' %s", d.s, fin);
     oa_release(r);
 
     /* tool calls: OpenAI shape, finish_reason tool_calls, stream and not */
@@ -139,12 +139,12 @@ int main(void) {
                         "\"function\":{\"name\":\"get_weather\",\"parameters\":{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}}}}}]}";
     for (int stream = 0; stream < 2; stream++) {
         snprintf(body, sizeof body, tools, stream ? "true" : "false");
-        CHECK(parse(OA_CHAT, body, &r, &e) == 200, "tools parse: %s", e.p);
+        CHECK(parse(OA_CHAT, body, &r, &e) == 200, "tools parse: %s", e.s);
         run(r, call, 4, DG_FINISH_STOP, &out);
         cJSON *calls = NULL;
         if (stream) {
-            deltas(out.p, "content", &d, &n, &calls, &fin);
-            CHECK(!strcmp(fin, "tool_calls") && d.len == 0, "stream tool call finish %s content '%s'", fin, d.p ? d.p : "");
+            deltas(out.s, "content", &d, &n, &calls, &fin);
+            CHECK(!strcmp(fin, "tool_calls") && d.len == 0, "stream tool call finish %s content '%s'", fin, d.s ? d.s : "");
         } else {
             o = message(&out);
             cJSON *ch = cJSON_GetArrayItem(cJSON_GetObjectItem(o, "choices"), 0);
@@ -172,17 +172,17 @@ int main(void) {
     for (int s = 0; s < 2; s++)
         for (int stream = 0; stream < 2; stream++) {
             snprintf(body, sizeof body, "{\"prompt\":\"hi\",\"stop\":%s,\"stream\":%s}", stops[s], stream ? "true" : "false");
-            CHECK(parse(OA_COMPLETION, body, &r, &e) == 200, "completion parse: %s", e.p);
+            CHECK(parse(OA_COMPLETION, body, &r, &e) == 200, "completion parse: %s", e.s);
             run(r, s ? "hello world and more" : "one two END three four five", 1, DG_FINISH_LENGTH, &out);
             const char *want = s ? "hel" : "one two ";
             if (stream) {
-                deltas(out.p, "text", &d, &n, NULL, &fin);
-                CHECK(d.p && !strcmp(d.p, want) && !strcmp(fin, "stop"), "stop %d stream: '%s' %s", s, d.p ? d.p : "", fin);
+                deltas(out.s, "text", &d, &n, NULL, &fin);
+                CHECK(d.s && !strcmp(d.s, want) && !strcmp(fin, "stop"), "stop %d stream: '%s' %s", s, d.s ? d.s : "", fin);
             } else {
                 o = message(&out);
                 cJSON *ch = cJSON_GetArrayItem(cJSON_GetObjectItem(o, "choices"), 0);
                 CHECK(!strcmp(cJSON_GetObjectItem(ch, "text")->valuestring, want) &&
-                      !strcmp(cJSON_GetObjectItem(ch, "finish_reason")->valuestring, "stop"), "stop %d: %s", s, out.p);
+                      !strcmp(cJSON_GetObjectItem(ch, "finish_reason")->valuestring, "stop"), "stop %d: %s", s, out.s);
                 cJSON_Delete(o);
             }
             oa_release(r);
@@ -217,21 +217,21 @@ int main(void) {
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         r = NULL;
         int st = parse(bad[i].kind, bad[i].body, &r, &e);
-        cJSON *root = cJSON_Parse(e.p ? e.p : ""), *eo = cJSON_GetObjectItem(root, "error");
+        cJSON *root = cJSON_Parse(e.s ? e.s : ""), *eo = cJSON_GetObjectItem(root, "error");
         const cJSON *msg = cJSON_GetObjectItem(eo, "message"), *param = cJSON_GetObjectItem(eo, "param");
         CHECK(st == 400 && !r && cJSON_IsString(msg) && strstr(msg->valuestring, bad[i].msg) &&
               cJSON_IsString(cJSON_GetObjectItem(eo, "type")) &&
               (bad[i].param ? cJSON_IsString(param) && !strcmp(param->valuestring, bad[i].param) : cJSON_IsNull(param)),
-              "bad request %zu (%s): %d %s", i, bad[i].body, st, e.p ? e.p : "");
+              "bad request %zu (%s): %d %s", i, bad[i].body, st, e.s ? e.s : "");
         cJSON_Delete(root);
     }
     /* ignored knobs are named */
-    buf ign = {0};
+    dg_sb ign = {0};
     const char *kn = "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"temperature\":0.2,\"top_p\":0.9,\"logit_bias\":{}}";
     r = NULL;
-    CHECK(oa_parse(&info, OA_CHAT, kn, strlen(kn), &r, &e, &ign) == 200 && ign.p && !strcmp(ign.p, "temperature,top_p,logit_bias"), "ignored: %s", ign.p ? ign.p : "");
+    CHECK(oa_parse(&info, OA_CHAT, kn, strlen(kn), &r, &e, &ign) == 200 && ign.s && !strcmp(ign.s, "temperature,top_p,logit_bias"), "ignored: %s", ign.s ? ign.s : "");
     if (r) oa_release(r);
-    buf_free(&ign); buf_free(&e); buf_free(&out); buf_free(&d);
+    dg_sb_free(&ign); dg_sb_free(&e); dg_sb_free(&out); dg_sb_free(&d);
     dg_tokenizer_free(tok);
     return t_done("test_server_openai");
 }

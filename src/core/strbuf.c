@@ -16,8 +16,8 @@ static int grow(dg_sb *b, size_t need) {
     return 1;
 }
 
-void dg_sb_put(dg_sb *b, const char *s, size_t n) {
-    if (!grow(b, n)) return;
+void dg_sb_put(dg_sb *b, const void *s, size_t n) {
+    if (!n || !grow(b, n)) return;
     memcpy(b->s + b->len, s, n);
     b->len += n;
     b->s[b->len] = 0;
@@ -49,4 +49,13 @@ void dg_sb_json_str(dg_sb *b, const char *s) {
 void dg_sb_free(dg_sb *b) {
     free(b->s);
     *b = (dg_sb){0};
+}
+
+void dg_sb_puts(dg_sb *b, const char *s) { dg_sb_put(b, s, strlen(s)); }
+
+void dg_sb_consume(dg_sb *b, size_t n) {
+    if (n >= b->len) { b->len = 0; if (b->s) b->s[0] = 0; return; }
+    memmove(b->s, b->s + n, b->len - n);
+    b->len -= n;
+    b->s[b->len] = 0;
 }

@@ -20,7 +20,7 @@ struct http {
 
 /* Per-request state across the handler's calls (headers, body pieces, final call). */
 typedef struct conn_state {
-    buf body;
+    dg_sb body;
     int too_big;
 } conn_state;
 
@@ -46,18 +46,18 @@ static enum MHD_Result reply(struct MHD_Connection *c, int status, const char *t
     return ret;
 }
 
-static enum MHD_Result reply_json(http_app *app, int ep, struct MHD_Connection *c, int status, const buf *b,
+static enum MHD_Result reply_json(http_app *app, int ep, struct MHD_Connection *c, int status, const dg_sb *b,
                                   const char *ignored, int retry_after) {
     metrics_request(app->metrics, ep, status);
-    return reply(c, status, "application/json", b->p ? b->p : "{}", b->len, ignored, retry_after);
+    return reply(c, status, "application/json", b->s ? b->s : "{}", b->len, ignored, retry_after);
 }
 
 static enum MHD_Result reply_error(http_app *app, int ep, struct MHD_Connection *c, int status, const char *type,
                                    const char *code, const char *msg, int retry_after) {
-    buf b = {0};
+    dg_sb b = {0};
     oa_error(&b, type, NULL, code, "%s", msg);
     enum MHD_Result r = reply_json(app, ep, c, status, &b, NULL, retry_after);
-    buf_free(&b);
+    dg_sb_free(&b);
     return r;
 }
 
@@ -86,10 +86,10 @@ static enum MHD_Result models(http_app *app, struct MHD_Connection *c) {
     cJSON_AddNumberToObject(meta, "context_tokens", app->info.ctx_tokens);
     cJSON_AddNumberToObject(meta, "max_batch", app->max_batch);
     char *s = cJSON_PrintUnformatted(o);
-    buf b = {0};
-    if (s) buf_adds(&b, s);
+    dg_sb b = {0};
+    if (s) dg_sb_puts(&b, s);
     enum MHD_Result r = reply_json(app, M_EP_MODELS, c, s ? 200 : 500, &b, NULL, 0);
-    buf_free(&b);
+    dg_sb_free(&b);
     free(s);
     cJSON_Delete(o);
     return r;
@@ -99,35 +99,35 @@ static enum MHD_Result health(http_app *app, struct MHD_Connection *c) {
     int q, a;
     sched_load(app->sched, &q, &a);
     int stopping = atomic_load(&app->stopping);
-    buf b = {0};
-    buf_printf(&b, "{\"status\":\"%s\",\"queued\":%d,\"active\":%d,\"max_batch\":%d}", stopping ? "shutting_down" : "ok", q, a,
+    dg_sb b = {0};
+    dg_sb_printf(&b, "{\"status\":\"%s\",\"queued\":%d,\"active\":%d,\"max_batch\":%d}", stopping ? "shutting_down" : "ok", q, a,
                app->max_batch);
     enum MHD_Result r = reply_json(app, M_EP_HEALTH, c, stopping ? 503 : 200, &b, NULL, 0);
-    buf_free(&b);
+    dg_sb_free(&b);
     return r;
 }
 
 static enum MHD_Result metrics_page(http_app *app, struct MHD_Connection *c) {
     int q, a;
     sched_load(app->sched, &q, &a);
-    buf b = {0};
+    dg_sb b = {0};
     metrics_render(app->metrics, q, a, app->max_batch, &b);
     metrics_request(app->metrics, M_EP_METRICS, 200);
-    enum MHD_Result r = reply(c, 200, "text/plain; version=0.0.4", b.p ? b.p : "", b.len, NULL, 0);
-    buf_free(&b);
+    enum MHD_Result r = reply(c, 200, "text/plain; version=0.0.4", b.s ? b.s : "", b.len, NULL, 0);
+    dg_sb_free(&b);
     return r;
 }
 
-static enum MHD_Result generate(http_app *app, struct MHD_Connection *c, int kind, const buf *body) {
+static enum MHD_Result generate(http_app *app, struct MHD_Connection *c, int kind, const dg_sb *body) {
     const int ep = kind == OA_CHAT ? M_EP_CHAT : M_EP_COMPLETIONS;
     if (atomic_load(&app->stopping))
         return reply_error(app, ep, c, 503, "server_error", "shutting_down", "the server is shutting down", 1);
-    buf err = {0}, ignored = {0};
+    dg_sb err = {0}, ignored = {0};
     oa_req *r = NULL;
-    int status = oa_parse(&app->info, kind, body->p ? body->p : "", body->len, &r, &err, &ignored);
+    int status = oa_parse(&app->info, kind, body->s ? body->s : "", body->len, &r, &err, &ignored);
     if (status != 200) {
         enum MHD_Result ret = reply_json(app, ep, c, status, &err, NULL, 0);
-        buf_free(&err); buf_free(&ignored);
+        dg_sb_free(&err); dg_sb_free(&ignored);
         return ret;
     }
     oa_retain(r);                       /* the scheduler's reference, dropped by on_done */
@@ -135,7 +135,7 @@ static enum MHD_Result generate(http_app *app, struct MHD_Connection *c, int kin
     if (q) {
         oa_release(r);
         oa_release(r);
-        buf_free(&err); buf_free(&ignored);
+        dg_sb_free(&err); dg_sb_free(&ignored);
         if (q == -1) metrics_rejected(app->metrics);
         return reply_error(app, ep, c, 503, "server_error", q == -1 ? "queue_full" : "shutting_down",
                            q == -1 ? "the request queue is full; retry later" : "the server is shutting down", 1);
@@ -143,8 +143,8 @@ static enum MHD_Result generate(http_app *app, struct MHD_Connection *c, int kin
     enum MHD_Result ret;
     if (oa_is_stream(r)) {
         struct MHD_Response *resp = sse_response(r, c);
-        if (!resp) { oa_cancel(r); oa_release(r); buf_free(&err); buf_free(&ignored); return MHD_NO; }
-        if (ignored.len) MHD_add_response_header(resp, "X-Dgemma-Ignored", ignored.p);
+        if (!resp) { oa_cancel(r); oa_release(r); dg_sb_free(&err); dg_sb_free(&ignored); return MHD_NO; }
+        if (ignored.len) MHD_add_response_header(resp, "X-Dgemma-Ignored", ignored.s);
         metrics_request(app->metrics, ep, 200);
         ret = MHD_queue_response(c, 200, resp);
         MHD_destroy_response(resp);
@@ -156,15 +156,15 @@ static enum MHD_Result generate(http_app *app, struct MHD_Connection *c, int kin
             if (http_peer_gone(c)) {        /* nobody will read the answer: free the slot */
                 oa_cancel(r);
                 oa_release(r);
-                buf_free(&err); buf_free(&ignored);
+                dg_sb_free(&err); dg_sb_free(&ignored);
                 metrics_request(app->metrics, ep, 499);
                 return MHD_NO;
             }
         metrics_request(app->metrics, ep, st);
-        ret = reply(c, st, "application/json", out, len, ignored.p, st == 503);
+        ret = reply(c, st, "application/json", out, len, ignored.s, st == 503);
     }
     oa_release(r);
-    buf_free(&err); buf_free(&ignored);
+    dg_sb_free(&err); dg_sb_free(&ignored);
     return ret;
 }
 
@@ -185,8 +185,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         return MHD_YES;
     }
     if (*upload_size) {
-        if (!cs->too_big && cs->body.len + *upload_size > app->max_body) { cs->too_big = 1; buf_free(&cs->body); }
-        if (!cs->too_big) buf_add(&cs->body, upload, *upload_size);
+        if (!cs->too_big && cs->body.len + *upload_size > app->max_body) { cs->too_big = 1; dg_sb_free(&cs->body); }
+        if (!cs->too_big) dg_sb_put(&cs->body, upload, *upload_size);
         *upload_size = 0;
         return MHD_YES;
     }
@@ -199,7 +199,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         snprintf(msg, sizeof msg, "the request body exceeds %zu bytes", app->max_body);
         return reply_error(app, ep, c, 413, "invalid_request_error", "body_too_large", msg, 0);
     }
-    if (!buf_ok(&cs->body)) return reply_error(app, ep, c, 500, "server_error", NULL, "out of memory", 0);
+    if (!dg_sb_ok(&cs->body)) return reply_error(app, ep, c, 500, "server_error", NULL, "out of memory", 0);
     if (!strcmp(url, "/health") && get) return health(app, c);
     if (!strcmp(url, "/metrics") && get) return metrics_page(app, c);
     if ((is_chat || is_cmpl || is_models) && !authorized(app, c))
@@ -219,7 +219,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe) {
     conn_state *cs = *con_cls;
     if (!cs) return;
-    buf_free(&cs->body);
+    dg_sb_free(&cs->body);
     free(cs);
     *con_cls = NULL;
 }

@@ -2,7 +2,7 @@
  * threads count requests, the scheduler counts steps, canvases and tokens. */
 #ifndef DG_SERVER_METRICS_H
 #define DG_SERVER_METRICS_H
-#include "server/buf.h"
+#include "core/strbuf.h"
 #include <pthread.h>
 
 enum { M_EP_CHAT, M_EP_COMPLETIONS, M_EP_MODELS, M_EP_HEALTH, M_EP_METRICS, M_EP_OTHER, M_EP_N };
@@ -31,6 +31,6 @@ void metrics_canvas(metrics *m, int steps, int early_halt, int committed);
 void metrics_prefill(metrics *m, int tokens, double s);
 void metrics_busy(metrics *m, double s);
 /* Appends the Prometheus text format; queue depth and active slots are sampled by the caller. */
-void metrics_render(metrics *m, int queue_depth, int active, int max_batch, buf *out);
+void metrics_render(metrics *m, int queue_depth, int active, int max_batch, dg_sb *out);
 
 #endif

@@ -32,16 +32,16 @@ struct oa_req {
     /* scheduler-thread state while generating */
     dg_detok_stream *ds;
     int mode, strip_thought, stopped, sent_role, c_started;
-    buf acc_content, acc_reasoning; /* non-stream: the whole answer */
-    buf ids;                    /* committed ids (int32), EOS excluded */
-    buf hold;                   /* content not yet emitted: the stop-string look-behind */
-    buf thought;                /* start of a reasoning channel, until "thought\n" is decided */
-    buf d_content, d_reasoning; /* this canvas's deltas */
+    dg_sb acc_content, acc_reasoning; /* non-stream: the whole answer */
+    dg_sb ids;                    /* committed ids (int32), EOS excluded */
+    dg_sb hold;                   /* content not yet emitted: the stop-string look-behind */
+    dg_sb thought;                /* start of a reasoning channel, until "thought\n" is decided */
+    dg_sb d_content, d_reasoning; /* this canvas's deltas */
     /* shared with the HTTP thread, under mu */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int refs, done, status;
-    buf out;                    /* stream: pending SSE bytes; otherwise the final body */
+    dg_sb out;                    /* stream: pending SSE bytes; otherwise the final body */
     size_t sent;
 };
 
@@ -51,7 +51,7 @@ static double now(void) {
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-void oa_error(buf *out, const char *type, const char *param, const char *code, const char *fmt, ...) {
+void oa_error(dg_sb *out, const char *type, const char *param, const char *code, const char *fmt, ...) {
     char msg[1024];
     va_list ap;
     va_start(ap, fmt);
@@ -64,7 +64,7 @@ void oa_error(buf *out, const char *type, const char *param, const char *code, c
     if (code) cJSON_AddStringToObject(e, "code", code); else cJSON_AddNullToObject(e, "code");
     char *s = cJSON_PrintUnformatted(o);
     out->len = 0;
-    if (s) buf_adds(out, s);
+    if (s) dg_sb_puts(out, s);
     free(s);
     cJSON_Delete(o);
 }
@@ -75,9 +75,9 @@ static void req_free(oa_req *r) {
     for (int i = 0; i < r->n_stop; i++) free(r->stop[i]);
     free(r->prompt);
     dg_detok_stream_free(r->ds);
-    buf_free(&r->ids); buf_free(&r->hold); buf_free(&r->thought);
-    buf_free(&r->d_content); buf_free(&r->d_reasoning);
-    buf_free(&r->acc_content); buf_free(&r->acc_reasoning); buf_free(&r->out);
+    dg_sb_free(&r->ids); dg_sb_free(&r->hold); dg_sb_free(&r->thought);
+    dg_sb_free(&r->d_content); dg_sb_free(&r->d_reasoning);
+    dg_sb_free(&r->acc_content); dg_sb_free(&r->acc_reasoning); dg_sb_free(&r->out);
     pthread_mutex_destroy(&r->mu);
     pthread_cond_destroy(&r->cv);
     free(r);
@@ -104,10 +104,10 @@ void oa_release(oa_req *r) {
 
 /* Appends SSE bytes for the HTTP thread; a client that stops reading is cut off rather than
  * letting its backlog grow without bound. */
-static void publish(oa_req *r, const buf *b) {
+static void publish(oa_req *r, const dg_sb *b) {
     pthread_mutex_lock(&r->mu);
-    buf_add(&r->out, b->p, b->len);
-    if (r->out.len - r->sent > r->info->max_buffered || !buf_ok(&r->out)) atomic_store(&r->job.cancel, 1);
+    dg_sb_put(&r->out, b->s, b->len);
+    if (r->out.len - r->sent > r->info->max_buffered || !dg_sb_ok(&r->out)) atomic_store(&r->job.cancel, 1);
     pthread_cond_broadcast(&r->cv);
     pthread_mutex_unlock(&r->mu);
 }
@@ -140,10 +140,10 @@ static void send_chunk(oa_req *r, const char *content, const char *reasoning, cJ
     if (finish) cJSON_AddStringToObject(c, "finish_reason", finish); else cJSON_AddNullToObject(c, "finish_reason");
     if (extra) cJSON_AddItemToObject(o, "dgemma", extra);
     char *s = cJSON_PrintUnformatted(o);
-    buf b = {0};
+    dg_sb b = {0};
     if (s) sse_event(&b, NULL, s, strlen(s));
     publish(r, &b);
-    buf_free(&b);
+    dg_sb_free(&b);
     free(s);
     cJSON_Delete(o);
 }
@@ -161,33 +161,33 @@ static void content_text(oa_req *r, const char *t, size_t n, int final) {
         while (n && is_ws(*t)) { t++; n--; }
         r->c_started = n > 0;
     }
-    buf_add(&r->hold, t, n);
-    if (!buf_ok(&r->hold)) return;
+    dg_sb_put(&r->hold, t, n);
+    if (!dg_sb_ok(&r->hold)) return;
     size_t cut = r->hold.len;
     for (int i = 0; i < r->n_stop; i++) {
-        const char *m = memmem(r->hold.p, r->hold.len, r->stop[i], strlen(r->stop[i]));
-        if (m && (size_t)(m - r->hold.p) < cut) { cut = (size_t)(m - r->hold.p); r->stopped = 1; }
+        const char *m = memmem(r->hold.s, r->hold.len, r->stop[i], strlen(r->stop[i]));
+        if (m && (size_t)(m - r->hold.s) < cut) { cut = (size_t)(m - r->hold.s); r->stopped = 1; }
     }
     if (!r->stopped && !final && r->max_stop > 1)
         cut = r->hold.len > r->max_stop - 1 ? r->hold.len - (r->max_stop - 1) : 0;
     if (!r->stopped && !final)
-        while (cut > 0 && cut < r->hold.len && ((unsigned char)r->hold.p[cut] & 0xC0) == 0x80) cut--;
+        while (cut > 0 && cut < r->hold.len && ((unsigned char)r->hold.s[cut] & 0xC0) == 0x80) cut--;
     if (trim)
-        while (cut > 0 && is_ws(r->hold.p[cut - 1])) cut--;
-    buf_add(&r->d_content, r->hold.p, cut);
-    buf_consume(&r->hold, (final || r->stopped) ? r->hold.len : cut);
+        while (cut > 0 && is_ws(r->hold.s[cut - 1])) cut--;
+    dg_sb_put(&r->d_content, r->hold.s, cut);
+    dg_sb_consume(&r->hold, (final || r->stopped) ? r->hold.len : cut);
 }
 
 /* Reasoning text: drop the "thought\n" that opens the thinking channel. */
 static void reasoning_text(oa_req *r, const char *t, size_t n, int final) {
     static const char lead[] = "thought\n";
-    if (!r->strip_thought) { buf_add(&r->d_reasoning, t, n); return; }
-    buf_add(&r->thought, t, n);
+    if (!r->strip_thought) { dg_sb_put(&r->d_reasoning, t, n); return; }
+    dg_sb_put(&r->thought, t, n);
     size_t l = r->thought.len, k = sizeof lead - 1;
-    if (l < k && !memcmp(r->thought.p, lead, l) && !final) return;    /* undecided yet */
-    size_t skip = l >= k && !memcmp(r->thought.p, lead, k) ? k : 0;
-    buf_add(&r->d_reasoning, r->thought.p + skip, l - skip);
-    buf_consume(&r->thought, l);
+    if (l < k && !memcmp(r->thought.s, lead, l) && !final) return;    /* undecided yet */
+    size_t skip = l >= k && !memcmp(r->thought.s, lead, k) ? k : 0;
+    dg_sb_put(&r->d_reasoning, r->thought.s + skip, l - skip);
+    dg_sb_consume(&r->thought, l);
     r->strip_thought = 0;
 }
 
@@ -226,17 +226,17 @@ static void flush_ids(oa_req *r, int final) {
  * non-stream answer is exactly the concatenation of the stream's deltas. */
 static void deliver(oa_req *r) {
     if (!r->stream) {
-        buf_add(&r->acc_content, r->d_content.p, r->d_content.len);
-        buf_add(&r->acc_reasoning, r->d_reasoning.p, r->d_reasoning.len);
+        dg_sb_put(&r->acc_content, r->d_content.s, r->d_content.len);
+        dg_sb_put(&r->acc_reasoning, r->d_reasoning.s, r->d_reasoning.len);
     } else if (r->d_content.len || r->d_reasoning.len)
-        send_chunk(r, r->d_content.len ? r->d_content.p : NULL, r->d_reasoning.len ? r->d_reasoning.p : NULL, NULL, NULL, NULL);
+        send_chunk(r, r->d_content.len ? r->d_content.s : NULL, r->d_reasoning.len ? r->d_reasoning.s : NULL, NULL, NULL, NULL);
     r->d_content.len = r->d_reasoning.len = 0;
 }
 
 /* A committed canvas (scheduler thread): text deltas by channel; stop strings. */
 static int on_canvas(void *user, int canvas, const int32_t *ids, int L, int n_emit, int n_steps) {
     oa_req *r = user;
-    buf_add(&r->ids, ids, (size_t)n_emit * sizeof *ids);
+    dg_sb_put(&r->ids, ids, (size_t)n_emit * sizeof *ids);
     r->d_content.len = r->d_reasoning.len = 0;
     int start = 0;
     for (int i = 0; r->kind == OA_CHAT && i < n_emit; i++) {
@@ -260,19 +260,19 @@ static int on_canvas(void *user, int canvas, const int32_t *ids, int L, int n_em
 static int on_step(void *user, const dg_gen_frame *f) {
     oa_req *r = user;
     if (!r->stream_canvas) return 0;
-    buf b = {0};
-    buf_printf(&b, "{\"object\":\"dgemma.step\",\"id\":\"%s\",\"canvas\":%d,\"step\":%d,\"max_steps\":%d,"
+    dg_sb b = {0};
+    dg_sb_printf(&b, "{\"object\":\"dgemma.step\",\"id\":\"%s\",\"canvas\":%d,\"step\":%d,\"max_steps\":%d,"
                    "\"temperature\":%.6g,\"mean_entropy\":%.6g,\"n_accept\":%d,\"stop\":%s,\"ids\":[",
                r->id, f->canvas, f->step, f->max_steps, f->T, f->mean_entropy, f->n_accept, f->stop ? "true" : "false");
-    for (int i = 0; i < f->L; i++) buf_printf(&b, i ? ",%d" : "%d", f->argmax[i]);
-    buf_adds(&b, "],\"accepted\":\"");
-    for (int i = 0; i < f->L; i++) buf_add(&b, f->accept[i] ? "1" : "0", 1);
-    buf_adds(&b, "\"}");
-    buf e = {0};
-    sse_event(&e, "dgemma.step", b.p, b.len);
+    for (int i = 0; i < f->L; i++) dg_sb_printf(&b, i ? ",%d" : "%d", f->argmax[i]);
+    dg_sb_puts(&b, "],\"accepted\":\"");
+    for (int i = 0; i < f->L; i++) dg_sb_put(&b, f->accept[i] ? "1" : "0", 1);
+    dg_sb_puts(&b, "\"}");
+    dg_sb e = {0};
+    sse_event(&e, "dgemma.step", b.s, b.len);
     publish(r, &e);
-    buf_free(&e);
-    buf_free(&b);
+    dg_sb_free(&e);
+    dg_sb_free(&b);
     return 0;
 }
 
@@ -302,7 +302,7 @@ static cJSON *dgemma_json(const oa_req *r, const dg_gen_result *res, int with_id
     cJSON_AddNumberToObject(o, "s_per_step", res->n_steps ? res->t_steps / res->n_steps : 0);
     cJSON_AddNumberToObject(o, "committed_tokens_per_s", res->t_total > 0 ? res->n_emitted / res->t_total : 0);
     cJSON_AddNumberToObject(o, "tokens_per_forward", res->n_steps ? (double)res->n_emitted / res->n_steps : 0);
-    if (with_ids) cJSON_AddItemToObject(o, "output_ids", cJSON_CreateIntArray((const int *)r->ids.p, (int)(r->ids.len / 4)));
+    if (with_ids) cJSON_AddItemToObject(o, "output_ids", cJSON_CreateIntArray((const int *)r->ids.s, (int)(r->ids.len / 4)));
     return o;
 }
 
@@ -312,7 +312,7 @@ static cJSON *tool_calls(oa_req *r) {
     char *raw = NULL, *content = NULL, *reasoning = NULL, *cj = NULL;
     size_t len = 0;
     cJSON *calls = NULL;
-    if (!dg_detokenize(r->info->tok, (const int32_t *)r->ids.p, r->ids.len / 4, 0, &raw, &len, NULL)) {
+    if (!dg_detokenize(r->info->tok, (const int32_t *)r->ids.s, r->ids.len / 4, 0, &raw, &len, NULL)) {
         drop_nul(raw, len);
         if (!dg_chat_parse(raw, &content, &reasoning, &cj, NULL) && cj) calls = cJSON_Parse(cj);
     }
@@ -338,7 +338,7 @@ static const char *finish_reason(const oa_req *r, const dg_gen_result *res, int 
 /* The job ended (scheduler thread): final stream chunks, or the whole response body. */
 static void on_done(job *j, dg_status st, const dg_error *err, const dg_gen_result *res) {
     oa_req *r = (oa_req *)j;
-    buf body = {0};
+    dg_sb body = {0};
     int status = 200;
     const int ok = res && (st == DG_OK || (st == DG_ERR_CANCELLED && r->stopped));
     if (!ok) {
@@ -347,12 +347,12 @@ static void on_done(job *j, dg_status st, const dg_error *err, const dg_gen_resu
         else if (st == DG_ERR_RANGE || st == DG_ERR_ARG) { status = 400; oa_error(&body, "invalid_request_error", NULL, NULL, "%s", msg); }
         else { status = 500; oa_error(&body, "server_error", NULL, NULL, "generation failed: %s", msg); }
         if (r->stream) {
-            buf e = {0};
-            sse_event(&e, NULL, body.p, body.len);
+            dg_sb e = {0};
+            sse_event(&e, NULL, body.s, body.len);
             sse_done(&e);
             body.len = 0;
-            buf_add(&body, e.p, e.len);
-            buf_free(&e);
+            dg_sb_put(&body, e.s, e.len);
+            dg_sb_free(&e);
         }
     } else if (r->stream) {
         flush_all(r);
@@ -378,7 +378,7 @@ static void on_done(job *j, dg_status st, const dg_error *err, const dg_gen_resu
     } else {
         flush_all(r);
         cJSON *calls = tool_calls(r);
-        const char *content = r->acc_content.p ? r->acc_content.p : "", *reasoning = r->acc_reasoning.p;
+        const char *content = r->acc_content.s ? r->acc_content.s : "", *reasoning = r->acc_reasoning.s;
         int n_calls = calls ? cJSON_GetArraySize(calls) : 0;
         cJSON *o = cJSON_CreateObject(), *ch, *c = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "id", r->id);
@@ -403,20 +403,20 @@ static void on_done(job *j, dg_status st, const dg_error *err, const dg_gen_resu
         cJSON_AddItemToObject(o, "usage", usage_json(r, res));
         cJSON_AddItemToObject(o, "dgemma", dgemma_json(r, res, 1));
         char *s = cJSON_PrintUnformatted(o);
-        if (s) buf_adds(&body, s); else status = 500;
+        if (s) dg_sb_puts(&body, s); else status = 500;
         free(s);
         cJSON_Delete(o);
         cJSON_Delete(calls);
     }
     pthread_mutex_lock(&r->mu);
-    if (r->stream) buf_add(&r->out, body.p, body.len);
-    else { buf_free(&r->out); r->out = body; body = (buf){0}; }
-    if (!buf_ok(&r->out)) status = 500;
+    if (r->stream) dg_sb_put(&r->out, body.s, body.len);
+    else { dg_sb_free(&r->out); r->out = body; body = (dg_sb){0}; }
+    if (!dg_sb_ok(&r->out)) status = 500;
     r->status = status;
     r->done = 1;
     pthread_cond_broadcast(&r->cv);
     pthread_mutex_unlock(&r->mu);
-    buf_free(&body);
+    dg_sb_free(&body);
     oa_release(r);      /* the scheduler's reference */
 }
 
@@ -434,9 +434,9 @@ size_t oa_read(oa_req *r, char *dst, size_t max, int ms, int *done) {
     if (r->sent == r->out.len && !r->done) wait_ms(r, ms);
     size_t n = r->out.len - r->sent;
     if (n > max) n = max;
-    if (n) memcpy(dst, r->out.p + r->sent, n);
+    if (n) memcpy(dst, r->out.s + r->sent, n);
     r->sent += n;
-    if (r->sent == r->out.len && r->sent > (1u << 16)) { buf_consume(&r->out, r->sent); r->sent = 0; }
+    if (r->sent == r->out.len && r->sent > (1u << 16)) { dg_sb_consume(&r->out, r->sent); r->sent = 0; }
     *done = r->done && r->sent == r->out.len;
     pthread_mutex_unlock(&r->mu);
     return n;
@@ -446,7 +446,7 @@ int oa_result(oa_req *r, int ms, const char **body, size_t *len) {
     pthread_mutex_lock(&r->mu);
     if (!r->done) wait_ms(r, ms);
     int st = r->done ? r->status : 0;
-    *body = r->out.p ? r->out.p : "";
+    *body = r->out.s ? r->out.s : "";
     *len = r->out.len;
     pthread_mutex_unlock(&r->mu);
     return st;
@@ -456,7 +456,7 @@ int oa_result(oa_req *r, int ms, const char **body, size_t *len) {
 
 typedef struct parse {
     const oa_info *info;
-    buf *err, *ignored;
+    dg_sb *err, *ignored;
     int status;
 } parse;
 
@@ -525,8 +525,8 @@ static void note_ignored(parse *ps, const cJSON *o) {
                                         "typical_p", "best_of"};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++)
         if (cJSON_GetObjectItemCaseSensitive(o, names[i])) {
-            if (ps->ignored->len) buf_adds(ps->ignored, ",");
-            buf_adds(ps->ignored, names[i]);
+            if (ps->ignored->len) dg_sb_puts(ps->ignored, ",");
+            dg_sb_puts(ps->ignored, names[i]);
         }
 }
 
@@ -682,7 +682,7 @@ static int completion_prompt(parse *ps, const cJSON *o, oa_req *r) {
     return 1;
 }
 
-int oa_parse(const oa_info *info, int kind, const char *body, size_t len, oa_req **out, buf *errbody, buf *ignored) {
+int oa_parse(const oa_info *info, int kind, const char *body, size_t len, oa_req **out, dg_sb *errbody, dg_sb *ignored) {
     *out = NULL;
     parse ps = {.info = info, .err = errbody, .ignored = ignored, .status = 200};
     const char *end = NULL;

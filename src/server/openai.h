@@ -5,7 +5,7 @@
 #ifndef DG_SERVER_OPENAI_H
 #define DG_SERVER_OPENAI_H
 #include "dgemma.h"
-#include "server/buf.h"
+#include "core/strbuf.h"
 #include "server/scheduler.h"
 #include <stdatomic.h>
 
@@ -25,7 +25,7 @@ typedef struct oa_req oa_req;
 /* Parses and validates a request. Returns the HTTP status: 200 with *out set (refs = 1), or an
  * error status with the OpenAI error JSON in errbody. `ignored` receives the comma-separated
  * names of accepted-but-ignored fields (for the X-Dgemma-Ignored header). */
-int oa_parse(const oa_info *info, int kind, const char *body, size_t len, oa_req **out, buf *errbody, buf *ignored);
+int oa_parse(const oa_info *info, int kind, const char *body, size_t len, oa_req **out, dg_sb *errbody, dg_sb *ignored);
 job *oa_job(oa_req *r);
 int oa_is_stream(const oa_req *r);
 /* One more holder (the scheduler, once submitted); oa_release drops one, the last frees. */
@@ -42,7 +42,7 @@ size_t oa_read(oa_req *r, char *dst, size_t max, int ms, int *done);
 int oa_result(oa_req *r, int ms, const char **body, size_t *len);
 
 /* An OpenAI error body {"error": {message, type, param, code}}. */
-void oa_error(buf *out, const char *type, const char *param, const char *code, const char *fmt, ...)
+void oa_error(dg_sb *out, const char *type, const char *param, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
 #endif

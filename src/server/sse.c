@@ -4,14 +4,14 @@
 #include <microhttpd.h>
 #include <stdlib.h>
 
-void sse_event(buf *b, const char *name, const char *data, size_t n) {
-    if (name) buf_printf(b, "event: %s\n", name);
-    buf_adds(b, "data: ");
-    buf_add(b, data, n);
-    buf_adds(b, "\n\n");
+void sse_event(dg_sb *b, const char *name, const char *data, size_t n) {
+    if (name) dg_sb_printf(b, "event: %s\n", name);
+    dg_sb_puts(b, "data: ");
+    dg_sb_put(b, data, n);
+    dg_sb_puts(b, "\n\n");
 }
 
-void sse_done(buf *b) { buf_adds(b, "data: [DONE]\n\n"); }
+void sse_done(dg_sb *b) { dg_sb_puts(b, "data: [DONE]\n\n"); }
 
 typedef struct stream {
     oa_req *r;

@@ -2,7 +2,7 @@
  * as the scheduler produces it (one chunk per committed canvas, optional per-step events). */
 #ifndef DG_SERVER_SSE_H
 #define DG_SERVER_SSE_H
-#include "server/buf.h"
+#include "core/strbuf.h"
 #include <stddef.h>
 
 struct MHD_Connection;
@@ -10,8 +10,8 @@ struct MHD_Response;
 typedef struct oa_req oa_req;
 
 /* "event: NAME\n" (if name) + "data: ...\n\n"; data must hold no newline (compact JSON). */
-void sse_event(buf *b, const char *name, const char *data, size_t n);
-void sse_done(buf *b);
+void sse_event(dg_sb *b, const char *name, const char *data, size_t n);
+void sse_done(dg_sb *b);
 
 /* A chunked text/event-stream response reading r's output; it holds a reference to r and
  * cancels the job when the client goes away. */
