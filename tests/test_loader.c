@@ -10,6 +10,7 @@
 #include "t.h"
 
 static char tmpdir[256];
+static size_t tail_bytes;   /* zero bytes appended after the data (room for moved tensors) */
 
 static char *slurp(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
@@ -64,12 +65,12 @@ static void write_ckpt(const ckpt *src, const char *config, const char *header) 
     memcpy(&old, src->st, 8);
     size_t data = src->st_len - 8 - (size_t)old, hl = strlen(header);
     uint64_t nl = hl;
-    char *buf = malloc(8 + hl + data);
+    char *buf = calloc(1, 8 + hl + data + tail_bytes);
     memcpy(buf, &nl, 8);
     memcpy(buf + 8, header, hl);
     memcpy(buf + 8 + hl, src->st + 8 + old, data);
     snprintf(p, sizeof p, "%s/model.safetensors", tmpdir);
-    spit(p, buf, 8 + hl + data);
+    spit(p, buf, 8 + hl + data + tail_bytes);
     free(buf);
 }
 
@@ -173,6 +174,23 @@ int main(void) {
     case_config(&q, "override naming a missing module", "\"quantization\": {",
                 "\"quantization\": { \"model.decoder.layers.0.mlp.side_proj\": {\"group_size\": 64, \"bits\": 8},",
                 DG_ERR_MISSING, "side_proj", NULL);
+
+    case_header(&q, "bits outside the supported set (7)",
+                "\"model.decoder.layers.0.router.proj.weight\":{\"dtype\":\"U32\",\"shape\":[8,16],\"data_offsets\":[46080,46592]}",
+                "\"model.decoder.layers.0.router.proj.weight\":{\"dtype\":\"U32\",\"shape\":[8,14],\"data_offsets\":[46080,46528]}",
+                DG_ERR_UNSUPPORTED, "router.proj", "7 bits");
+    {   /* scales and biases of 3 groups for 64 columns, placed in spare bytes after the data */
+        char *h = header_of(&q);
+        char *h1 = replace(h, "\"model.decoder.layers.0.router.proj.scales\":{\"dtype\":\"BF16\",\"shape\":[8,1],\"data_offsets\":[247842,247858]}",
+                           "\"model.decoder.layers.0.router.proj.scales\":{\"dtype\":\"BF16\",\"shape\":[8,3],\"data_offsets\":[281336,281384]}");
+        char *h2 = replace(h1, "\"model.decoder.layers.0.router.proj.biases\":{\"dtype\":\"BF16\",\"shape\":[8,1],\"data_offsets\":[247826,247842]}",
+                           "\"model.decoder.layers.0.router.proj.biases\":{\"dtype\":\"BF16\",\"shape\":[8,3],\"data_offsets\":[281384,281432]}");
+        tail_bytes = 96;
+        write_ckpt(&q, q.config, h2);
+        tail_bytes = 0;
+        expect("group size not dividing the input", DG_ERR_SHAPE, "router.proj", "groups");
+        free(h); free(h1); free(h2);
+    }
 
     /* missing files */
     snprintf(path, sizeof path, "%s/model.safetensors", tmpdir);
