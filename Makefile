@@ -93,6 +93,14 @@ demo: $(B)/dgemma
 	@echo "With the real model (HF bf16 or an mlx-community conversion) the same command is:"
 	@echo "  $(B)/dgemma run -m path/to/diffusiongemma-26B-A4B-it -p \"Write a haiku about Lisbon.\" --visual"
 
+# Step benchmark on a synthetic checkpoint of the real 26B-A4B shape (made if missing:
+# 6 layers, mlx4 recipe, 3.7 GB). BENCH_MODEL / BENCH_ARGS to change.
+BENCH_MODEL ?= models/26b-6l-mlx4
+BENCH_ARGS ?= --steps 3
+bench-model: $(B)/dgemma
+	@[ -f $(BENCH_MODEL)/config.json ] || $(B)/dgemma mkmodel --preset 26b-a4b --layers 6 --quant mlx4 --out $(BENCH_MODEL)
+	$(B)/dgemma bench -m $(BENCH_MODEL) $(BENCH_ARGS)
+
 # Everything CI runs: the release tests, then the same tests under ASan+UBSan; tests that
 # need the fixture must find it.
 check: fixtures
@@ -102,5 +110,5 @@ check: fixtures
 clean:
 	rm -rf build build-asan
 
-.PHONY: all test test-asan check fixtures demo bench clean
+.PHONY: all test test-asan check fixtures demo bench bench-model clean
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
