@@ -3,8 +3,12 @@
  *   make bench && build/bench/bench_gemm [--full] [--c]
  * --full: the head and gemm_tn at the full vocabulary (262144; default a 1/8 slice of it, same
  *         per-row work, so the rates are representative; the full tn shape re-streams a 256 MiB P);
+ * --only S: only the shapes whose name contains S (e.g. "bit" for the affine ones);
  * --c:    also time the portable C path (slow). GFLOP/s counts 2 flops per multiply-add; weight
- * GB/s is the stored weight bytes (codes + scales + biases) read once per call, over the time. */
+ * GB/s is the stored weight bytes (codes + scales + biases) read once per call, over the time.
+ * Paths: "precise" = exact fp32; "fast" = the default fast path (int16 activations for 4-bit
+ * affine weights, fp32 otherwise; "... int16" rows: the int16 kernel on 8-bit via dg_gemm_q); "int8" = the opt-in int8 path (dg_kernels.int8, DGEMMA_INT8=1
+ * for 4-bit; the 8-bit int8 kernel through dg_gemm_q), affine shapes only. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -89,10 +93,13 @@ static void moe_task(void *user, int task, int thread) {
     dg_gemm_rows(j->k, thread, W, 0, W->rows, j->X, j->n, j->ldx, j->Y + (size_t)thread * j->n * j->ldy, j->ldy);
 }
 
-enum { OP_GEMM, OP_MOE, OP_TN, OP_GEMMQ };
+enum { OP_GEMM, OP_MOE, OP_TN, OP_GEMMQ, OP_GEMMQ16 };
+
+static const char *only;
 
 static void run(const char *name, int op, const dg_kernels *k, dg_pool *pool, const bmat *W, int nw,
                 int n, double bw) {
+    if (only && !strstr(name, only)) return;
     const dg_mat *m = &W[0].m;
     int in = op == OP_TN ? m->rows : m->cols, out = op == OP_TN ? m->cols : m->rows;
     float *X = randf((size_t)n * in, op == OP_TN ? 0.001f : 1.0f), *Y = randf((size_t)n * out * 2, 0);
@@ -102,9 +109,15 @@ static void run(const char *name, int op, const dg_kernels *k, dg_pool *pool, co
     do {
         double t0 = now();
         if (op == OP_GEMM) dg_gemm(k, pool, m, X, n, in, Y, out);
-        else if (op == OP_GEMMQ) {   /* int8 path on demand, quantization included */
+        else if (op == OP_GEMMQ) {   /* 8-bit int8 kernel on demand, quantization included */
             dg_qact q;
             dg_qact_init(&q, k->qshared, n, in, m->bits);
+            dg_qact_quantize(pool, &q, X, in);
+            dg_gemm_q(k, pool, m, &q, Y, out);
+        }
+        else if (op == OP_GEMMQ16) {   /* int16 kernel on demand (8-bit), quantization included */
+            dg_qact q;
+            dg_qact16_init(&q, k->qshared, n, in, m->bits);
             dg_qact_quantize(pool, &q, X, in);
             dg_gemm_q(k, pool, m, &q, Y, out);
         }
@@ -115,7 +128,7 @@ static void run(const char *name, int op, const dg_kernels *k, dg_pool *pool, co
         reps++;
     } while (total < 1.5 && reps < 50);
     printf("%-34s %-4s %-7s %d thr %9.2f ms %8.1f GFLOP/s %7.2f GB/s (%3.0f%% of bw)\n", name, dg_isa_name(k->isa),
-           k->precise ? "precise" : "fast", dg_pool_size(pool), best * 1e3, flop / best / 1e9, bytes / best / 1e9,
+           k->precise ? "precise" : k->int8 ? "int8" : "fast", dg_pool_size(pool), best * 1e3, flop / best / 1e9, bytes / best / 1e9,
            100.0 * bytes / best / 1e9 / bw);
     fflush(stdout);
     free(X); free(Y);
@@ -126,6 +139,7 @@ int main(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--full")) full = 1;
         else if (!strcmp(argv[i], "--c")) with_c = 1;
+        else if (!strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
     }
     dg_cpu cpu;
     dg_cpu_detect(&cpu);
@@ -143,15 +157,26 @@ int main(int argc, char **argv) {
         dg_pool *pool = dg_pool_new(threads);
         double bw = bandwidth(pool, threads);
         printf("== %d thread(s): memory read bandwidth %.2f GB/s\n", threads, bw);
-        for (int pi = 0; pi < 3; pi++) {
+        for (int pi = 0; pi < 4; pi++) {
             dg_isa isa = pi == 0 ? DG_ISA_C : DG_ISA_AVX2;
-            int precise = pi != 2;
+            int precise = pi < 2, int8 = pi == 3;
             if ((isa == DG_ISA_AVX2 && !avx2) || (isa == DG_ISA_C && !with_c)) continue;
             dg_kernels k;
             if (!dg_kernels_init(&k, isa, precise, threads, 2816)) return 1;
+            k.int8 = int8;   /* pinned per pass, not from the environment */
+            if (int8) {   /* the int8 path on the affine shapes only */
+                run("q_proj 256x2816->4096 8-bit", OP_GEMMQ, &k, pool, &q_8, 1, 256, bw);
+                run("q_proj-shape 256x2816->4096 4-bit", OP_GEMM, &k, pool, &q_4, 1, 256, bw);
+                run("8 experts 16x2816->1408 4-bit", OP_MOE, &k, pool, gu, 8, 16, bw);
+                run("8 experts 16x704->2816 4-bit", OP_MOE, &k, pool, dn, 8, 16, bw);
+                snprintf(hname, sizeof hname, "head 256x2816->%d 8-bit", V);
+                run(hname, OP_GEMMQ, &k, pool, &head, 1, 256, bw);
+                dg_kernels_free(&k);
+                continue;
+            }
             run("q_proj 256x2816->4096 bf16", OP_GEMM, &k, pool, &q_bf16, 1, 256, bw);
             run("q_proj 256x2816->4096 8-bit", OP_GEMM, &k, pool, &q_8, 1, 256, bw);
-            if (isa != DG_ISA_C && !precise) run("q_proj 256x2816->4096 8-bit int8", OP_GEMMQ, &k, pool, &q_8, 1, 256, bw);
+            if (!precise && isa != DG_ISA_C) run("q_proj 256x2816->4096 8-bit int16", OP_GEMMQ16, &k, pool, &q_8, 1, 256, bw);
             run("q_proj-shape 256x2816->4096 4-bit", OP_GEMM, &k, pool, &q_4, 1, 256, bw);
             run("8 experts 16x2816->1408 4-bit", OP_MOE, &k, pool, gu, 8, 16, bw);
             run("8 experts 16x704->2816 4-bit", OP_MOE, &k, pool, dn, 8, 16, bw);
@@ -160,7 +185,7 @@ int main(int argc, char **argv) {
             if (isa != DG_ISA_C) {
                 snprintf(hname, sizeof hname, "head 256x2816->%d 8-bit", V);
                 run(hname, OP_GEMM, &k, pool, &head, 1, 256, bw);
-                if (!precise) { strcat(hname, " int8"); run(hname, OP_GEMMQ, &k, pool, &head, 1, 256, bw); }
+                if (!precise) { strcat(hname, " int16"); run(hname, OP_GEMMQ16, &k, pool, &head, 1, 256, bw); }
                 snprintf(hname, sizeof hname, "head 256x2816->%d bf16", V / 4);
                 run(hname, OP_GEMM, &k, pool, &headbf, 1, 256, bw);
                 snprintf(tname, sizeof tname, "gemm_tn 256x%d->2816 8-bit", V);

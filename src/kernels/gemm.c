@@ -5,9 +5,11 @@
  * activation rows through the ISA's 6x16 micro-kernel. Weights are expanded once per call and
  * never held whole. The AVX2 packing (expand_avx2.c) gives bit-identical panels.
  *
- * int8 path (fast, AVX2, 4/8-bit affine with group % 64 == 0; qgemm_avx2.c): activations are
- * quantized once per call (or once by the caller: dg_gemm_q), then each block of NB weight rows
- * is repacked into the kernel's layout (per thread scratch) and dotted with all activation rows. */
+ * int16 / int8 paths (fast, AVX2, 4/8-bit affine with group % 64 == 0; qgemm16_avx2.c,
+ * qgemm_avx2.c): activations are quantized once per call (or once by the caller: dg_gemm_q),
+ * then each block of NB weight rows is repacked into the kernel's layout (per thread scratch)
+ * and dotted with all activation rows. int16 is the default (near-exact); int8 is opt-in
+ * (dg_kernels.int8, env DGEMMA_INT8=1) for 4-bit weights. */
 #include "kernels/gemm.h"
 #include <stdlib.h>
 #include <string.h>
@@ -47,17 +49,32 @@ int dg_qact_init(dg_qact *q, void *buf, int n, int cols, int bits) {
     return 1;
 }
 
+size_t dg_qact16_bytes(int n, int cols, int bits) { return dg_qact_bytes(n, cols, 8); }
+
+int dg_qact16_init(dg_qact *q, void *buf, int n, int cols, int bits) {
+    if (!dg_qact_init(q, buf, n, cols, bits)) return 0;
+    q->wide = 1;
+    q->row_bytes = qrow_bytes(cols, 8);   /* 2 bytes per code; the int8 layouts' scale/ssum offsets differ */
+    q->scale = (float *)(q->q + (size_t)n * q->row_bytes);
+    q->ssum = (float *)((uint8_t *)q->scale + round64((size_t)n * (size_t)q->nblocks * sizeof(float)));
+    return 1;
+}
+
 static float *scratch_wsb(const dg_kernels *k, int thread) { return k->scratch[thread]; }
 
 int dg_kernels_init(dg_kernels *k, dg_isa isa, int precise, int n_threads, int max_cols) {
     memset(k, 0, sizeof *k);
     k->isa = isa;
     k->precise = precise;
+    /* the int8 fast path on request only: its error (~0.5% per product) compounds over layers */
+    const char *e8 = getenv("DGEMMA_INT8");
+    k->int8 = e8 && atoi(e8) > 0;
     k->n_threads = n_threads;
     k->max_cols = max_cols;
     /* fp32 path: a panel of NBT x KC (dg_gemm_tn; dg_gemm uses NB x KC) + 16 x KC of expanded
      * rows for the transpose; int8 path: fp32 scales and biases of NB rows + those rows'
-     * 4-bit codes repacked as bytes (see qgemm_avx2.c) */
+     * 4-bit codes repacked as bytes (see qgemm_avx2.c); int16 path: the same scales and biases
+     * + 32 rows' codes as int16 (qgemm16_avx2.c), the same size */
     size_t nbp = (size_t)padded_blocks(max_cols),
            q8 = 2 * (size_t)NB * nbp + (size_t)NB * nbp * DG_QB / sizeof(float) + 16,
            fp = (size_t)NBT * KC + (size_t)DG_NR * KC;
@@ -94,11 +111,35 @@ int dg_gemm_q_ok(const dg_kernels *k, const dg_mat *W) {
     return !k->precise && use_avx2(k) && k->qshared && dg_q8_eligible(W) && W->cols <= k->max_cols;
 }
 
-/* Whether dg_gemm / dg_gemm_rows take the int8 path on their own. Only for 4-bit (~2x the fp32
- * path on Zen 3). The 8-bit int8 kernel needs two maddubs per code pair (split activations) and
- * measured only ~15% faster than the exact fp32 path (bench/bench_gemm.c, 1 thread), not worth
- * its ~0.5% error by default; callers may still ask for it through dg_gemm_q. */
-static int auto_q8(const dg_kernels *k, const dg_mat *W) { return dg_gemm_q_ok(k, W) && W->bits == 4; }
+/* Which quantized path dg_gemm / dg_gemm_rows take on their own: 0 = none (fp32 path), 8 = int8,
+ * 16 = int16; 4-bit weights only. int16 by default: ~1.1x the fp32 path on the dense shapes and
+ * ~2x on the 16-row expert shapes (where the fp32 path's weight expansion dominates), with ~2e-5
+ * relative error (Zen 3: vpmaddwd issues ~1.25/cycle against 2 FMAs, so 16 MACs per madd buy
+ * ~1.25x at best). int8 on request (k->int8): ~2x the fp32 path, ~0.5% error per product.
+ * 8-bit weights stay on the exact fp32 path: the int16 kernel measured only 7-9% faster there
+ * (q_proj and head shapes, 1 and 2 threads), under the 10% that a quantized default must buy;
+ * the 8-bit int8 kernel (~15%) is not worth its error. Callers may still take either for 8-bit
+ * through dg_qact16_init / dg_qact_init + dg_gemm_q. */
+static int auto_q(const dg_kernels *k, const dg_mat *W) {
+    if (!dg_gemm_q_ok(k, W) || W->bits != 4) return 0;
+    return k->int8 ? 8 : 16;
+}
+
+static void quantize_rows(const dg_qact *q, const float *X, int ldx, int i0, int i1) {
+    if (q->wide) dg_quantize16_rows_avx2(q, X, ldx, i0, i1);
+    else dg_quantize_rows_avx2(q, X, ldx, i0, i1);
+}
+
+static void q_rows(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int ldy, float *wsb) {
+    if (q->wide) dg_q16_rows_avx2(W, r0, r1, q, Y, ldy, wsb);
+    else dg_q8_rows_avx2(W, r0, r1, q, Y, ldy, wsb);
+}
+
+/* Lays out q for the quantized path `path` (8 or 16) of auto_q. */
+static void qact_init(dg_qact *q, void *buf, int path, int n, int cols, int bits) {
+    if (path == 16) dg_qact16_init(q, buf, n, cols, bits);
+    else dg_qact_init(q, buf, n, cols, bits);
+}
 
 /* ---- fp32 path ---- */
 
@@ -140,12 +181,12 @@ static void gemm_rows_f32(const dg_kernels *k, int thread, const dg_mat *W, int 
     }
 }
 
-/* ---- int8 path ---- */
+/* ---- int16 / int8 paths ---- */
 
 void dg_gemm_rows_q(const dg_kernels *k, int thread, const dg_mat *W, int r0, int r1,
                     const dg_qact *q, float *Y, int ldy) {
     for (int rb = r0; rb < r1; rb += NB)
-        dg_q8_rows_avx2(W, rb, r1 - rb < NB ? r1 : rb + NB, q, Y, ldy, scratch_wsb(k, thread));
+        q_rows(W, rb, r1 - rb < NB ? r1 : rb + NB, q, Y, ldy, scratch_wsb(k, thread));
 }
 
 typedef struct {
@@ -159,7 +200,7 @@ typedef struct {
 static void quant_task(void *user, int task, int thread) {
     quant_job *j = user;
     int i0 = task * QTASK, i1 = i0 + QTASK < j->q->n ? i0 + QTASK : j->q->n;
-    dg_quantize_rows_avx2(j->q, j->X, j->ldx, i0, i1);
+    quantize_rows(j->q, j->X, j->ldx, i0, i1);
 }
 
 void dg_qact_quantize(dg_pool *pool, dg_qact *q, const float *X, int ldx) {
@@ -178,7 +219,7 @@ typedef struct {
 static void q8_task(void *user, int task, int thread) {
     q8_job *j = user;
     int r0 = task * NB, r1 = r0 + NB < j->W->rows ? r0 + NB : j->W->rows;
-    dg_q8_rows_avx2(j->W, r0, r1, j->q, j->Y, j->ldy, scratch_wsb(j->k, thread));
+    q_rows(j->W, r0, r1, j->q, j->Y, j->ldy, scratch_wsb(j->k, thread));
 }
 
 void dg_gemm_q(const dg_kernels *k, dg_pool *pool, const dg_mat *W, const dg_qact *q, float *Y, int ldy) {
@@ -191,13 +232,14 @@ void dg_gemm_q(const dg_kernels *k, dg_pool *pool, const dg_mat *W, const dg_qac
 
 void dg_gemm_rows(const dg_kernels *k, int thread, const dg_mat *W, int r0, int r1,
                   const float *X, int n, int ldx, float *Y, int ldy) {
-    if (auto_q8(k, W)) {
+    int path = auto_q(k, W);
+    if (path) {
         /* quantize up to DG_QROWS rows at a time into this thread's buffer */
         for (int i0 = 0; i0 < n; i0 += DG_QROWS) {
             int m = n - i0 < DG_QROWS ? n - i0 : DG_QROWS;
             dg_qact q;
-            dg_qact_init(&q, k->qthread[thread], m, W->cols, W->bits);
-            dg_quantize_rows_avx2(&q, X + (size_t)i0 * ldx, ldx, 0, m);
+            qact_init(&q, k->qthread[thread], path, m, W->cols, W->bits);
+            quantize_rows(&q, X + (size_t)i0 * ldx, ldx, 0, m);
             dg_gemm_rows_q(k, thread, W, r0, r1, &q, Y + (size_t)i0 * ldy, ldy);
         }
         return;
@@ -222,11 +264,12 @@ static void gemm_task(void *user, int task, int thread) {
 void dg_gemm(const dg_kernels *k, dg_pool *pool, const dg_mat *W,
              const float *X, int n, int ldx, float *Y, int ldy) {
     if (n <= 0) return;
-    if (auto_q8(k, W)) {
+    int path = auto_q(k, W);
+    if (path) {
         for (int i0 = 0; i0 < n; i0 += DG_QROWS) {
             int m = n - i0 < DG_QROWS ? n - i0 : DG_QROWS;
             dg_qact q;
-            dg_qact_init(&q, k->qshared, m, W->cols, W->bits);
+            qact_init(&q, k->qshared, path, m, W->cols, W->bits);
             dg_qact_quantize(pool, &q, X + (size_t)i0 * ldx, ldx);
             dg_gemm_q(k, pool, W, &q, Y + (size_t)i0 * ldy, ldy);
         }

@@ -5,8 +5,8 @@
  * per group). Kernels never copy or dequantize a whole matrix; they expand a few rows at a time.
  *
  * Paths: the precise path (fp32 activations, weights expanded exactly to fp32, fp32 accumulation)
- * is the reference the golden checks use; fast paths (int8 activations, ...) are chosen by
- * dg_kernels.precise = 0 and the ISA, and are tested against the precise one. */
+ * is the reference the golden checks use; fast paths (int16 or int8 activations, ...) are chosen
+ * by dg_kernels.precise = 0 and the ISA, and are tested against the precise one. */
 #ifndef DG_KERNELS_GEMM_H
 #define DG_KERNELS_GEMM_H
 #include <stddef.h>
@@ -32,6 +32,11 @@ typedef struct dg_mat {
 typedef struct dg_kernels {
     dg_isa isa;
     int precise;
+    /* Fast path for 4-bit affine weights: 0 (default) = int16 activations (near-exact,
+     * ~1e-5 relative error per product); 1 = int8 activations (faster, ~0.5% per product, which
+     * compounds to several % on the logits). dg_kernels_init sets it from env DGEMMA_INT8=1;
+     * callers may overwrite it afterwards (e.g. from a context parameter). */
+    int int8;
     int n_threads;
     float **scratch;        /* per thread: packed panels, fast-path space (see gemm.c) */
     size_t scratch_floats;
@@ -77,6 +82,7 @@ size_t dg_mat_bytes(const dg_mat *W);
  * for every matrix with the same input (q/k/v, gate/up), via dg_gemm_q / dg_gemm_rows_q. */
 typedef struct dg_qact {
     int n, cols, bits;
+    int wide;           /* 1: int16 codes (dg_qact16_init), 0: the int8 layouts above */
     int nblocks;        /* 64-column blocks, padded to a multiple of 8 */
     size_t row_bytes;   /* stride of q, a multiple of 64 */
     uint8_t *q;         /* [n][row_bytes] */
@@ -88,6 +94,13 @@ typedef struct dg_qact {
 size_t dg_qact_bytes(int n, int cols, int bits);
 /* Lays q out in buf. Returns 0 if the int8 path cannot serve (bits, cols % 64). */
 int dg_qact_init(dg_qact *q, void *buf, int n, int cols, int bits);
+/* The int16 layout (default fast path): each 64-column block quantized to symmetric int16,
+ * q = round(x / s) with s = max|x| / 32767, codes interleaved across 8 blocks (dword lane L of
+ * each 32-byte step belongs to block L; order within a block per bits, see qgemm16_avx2.c).
+ * Same size as the 8-bit int8 layout; scale and ssum as above. dg_qact_quantize, dg_gemm_q and
+ * dg_gemm_rows_q take either layout. */
+size_t dg_qact16_bytes(int n, int cols, int bits);
+int dg_qact16_init(dg_qact *q, void *buf, int n, int cols, int bits);
 /* Quantizes X[n = q->n, q->cols] (row stride ldx) into q, in parallel. */
 void dg_qact_quantize(dg_pool *pool, dg_qact *q, const float *X, int ldx);
 /* True if dg_gemm_q / dg_gemm_rows_q can take W with activations quantized for W->bits

@@ -44,4 +44,9 @@ void dg_quantize_rows_avx2(const dg_qact *q, const float *X, int ldx, int i0, in
  * block) + 64 * q->nblocks * 64 bytes (4-bit codes repacked). */
 void dg_q8_rows_avx2(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int ldy, float *wsb);
 
+/* int16 path (qgemm16_avx2.c): the same contract for activations laid out by dg_qact16_init.
+ * wsb: 2 * 64 * q->nblocks floats + 32 rows * q->nblocks * 128 bytes (codes as int16). */
+void dg_quantize16_rows_avx2(const dg_qact *q, const float *X, int ldx, int i0, int i1);
+void dg_q16_rows_avx2(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int ldy, float *wsb);
+
 #endif

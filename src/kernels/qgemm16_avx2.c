@@ -1,0 +1,263 @@
+/* int16-activation GEMM against MLX affine weights (4- or 8-bit codes, group a multiple of 64),
+ * AVX2. The default fast path for those formats (gemm.c): near-exact and faster than the fp32
+ * path, where the int8 path (qgemm_avx2.c) is faster still but ~100x less accurate.
+ *
+ * Y[i, r] = sum_blocks ws[r,g] * sa[i,b] * (q_w . q_a)_b + wb[r,g] * sa[i,b] * sum(q_a)_b
+ * with activations quantized per 64-column block b to symmetric int16 (sa = max|x| / 32767, so
+ * the rounding error is <= 1.5e-5 of the block max; the weights are used exactly). The integer
+ * dots are exact: _mm256_madd_epi16 multiplies u16 codes (<= 255) by s16 activations and sums
+ * pairs into int32 (<= 2*255*32767 = 16.7M), and a 64-column block adds 32 of those per lane
+ * (<= 535M < 2^31).
+ *
+ * Layout ("lanes are blocks", as in the int8 path): a 64-code block needs its own fp32 scaling,
+ * so 8 blocks form a superblock and each 32-bit lane of a vector belongs to a different block. A
+ * superblock is 32 steps of 32 bytes (16 int16 codes: 2 per block); after 32 madd+add per
+ * (weight row, activation row) one cvt + fma scales the 8 blocks' exact dots at once. The
+ * weights are repacked into that layout per call and block of rows (dword transpose, then
+ * nibbles/bytes zero-extended to 16-bit lanes by shift+mask: ~0.25 instructions per code, paid
+ * once per call and amortised over all activation rows); the activations are quantized straight
+ * into it. Code order inside a block follows the repack (see the offset tables); only the
+ * pairing of code and activation matters.
+ *
+ * Register block: 2 weight rows x 4 activation rows (8 int32 accumulators, 2 weight vectors and
+ * one activation vector live): 6 loads per 8 madd, where 1 x 6 needs 7 per 6 and the loads, not
+ * the multiplier, would bound it. The fp32 accumulators of the 8 pairs live in memory (L1): they
+ * are touched once per 32 steps. */
+#include <immintrin.h>
+#include <string.h>
+#include "core/numeric.h"
+#include "kernels/gemm_internal.h"
+
+#define AI __attribute__((always_inline)) static inline
+#define STEPS 32              /* 32-byte steps per superblock */
+#define SB16 (STEPS * 16)     /* int16 values per superblock (8 blocks x 64) */
+
+AI float hsum8(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/* int16 offset of code c of a block inside its superblock, block lane 0 (lane L adds 2L).
+ * 4-bit: the repack puts code 8s + 4w + k in step 4s + k, word w of the block's dword;
+ * 8-bit: code 4s + 2w + k in step 2s + k, word w (see repack4 / repack8). */
+#define O4(c) ((4 * ((c) >> 3) + ((c) & 3)) * 16 + (((c) & 7) >> 2))
+#define O8(c) ((2 * ((c) >> 2) + ((c) & 1)) * 16 + (((c) & 3) >> 1))
+#define X8(O, c) O(c), O(c + 1), O(c + 2), O(c + 3), O(c + 4), O(c + 5), O(c + 6), O(c + 7)
+static const uint16_t off4[DG_QB] = {X8(O4, 0), X8(O4, 8), X8(O4, 16), X8(O4, 24), X8(O4, 32), X8(O4, 40), X8(O4, 48), X8(O4, 56)};
+static const uint16_t off8[DG_QB] = {X8(O8, 0), X8(O8, 8), X8(O8, 16), X8(O8, 24), X8(O8, 32), X8(O8, 40), X8(O8, 48), X8(O8, 56)};
+#undef X8
+#undef O8
+#undef O4
+static inline size_t blk_base(int b) { return (size_t)(b >> 3) * SB16 + (size_t)(b & 7) * 2; }
+
+void dg_quantize16_rows_avx2(const dg_qact *q, const float *X, int ldx, int i0, int i1) {
+    const int nb = q->cols / DG_QB;
+    const uint16_t *off = q->bits == 4 ? off4 : off8;
+    const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    for (int i = i0; i < i1; i++) {
+        const float *x = X + (size_t)i * ldx;
+        int16_t *qr = (int16_t *)(q->q + (size_t)i * q->row_bytes);
+        float *sc = q->scale + (size_t)i * q->nblocks, *ss = q->ssum + (size_t)i * q->nblocks;
+        for (int b = 0; b < nb; b++) {
+            const float *xb = x + (size_t)b * DG_QB;
+            __m256 mx = _mm256_setzero_ps();
+            for (int j = 0; j < DG_QB; j += 8) mx = _mm256_max_ps(mx, _mm256_and_ps(_mm256_loadu_ps(xb + j), absmask));
+            __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(mx), _mm256_extractf128_ps(mx, 1));
+            m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+            m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+            float amax = _mm_cvtss_f32(m4);
+            /* non-finite rows give garbage either way; keep the codes defined (0) */
+            float inv = amax > 0.0f && amax <= 3.0e38f ? 32767.0f / amax : 0.0f;
+            __m256 vinv = _mm256_set1_ps(inv);
+            int32_t qi[DG_QB];
+            for (int j = 0; j < DG_QB; j += 8)   /* round to nearest (MXCSR default) */
+                _mm256_storeu_si256((__m256i *)(qi + j), _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(xb + j), vinv)));
+            /* |x| * (32767 / amax) <= 32767 up to one rounding, so the codes fit int16 */
+            int sum = 0;
+            int16_t *d = qr + blk_base(b);
+            for (int j = 0; j < DG_QB; j++) {
+                sum += qi[j];
+                d[off[j]] = (int16_t)qi[j];
+            }
+            float s = inv > 0.0f ? amax / 32767.0f : 0.0f;
+            sc[b] = s;
+            ss[b] = s * (float)sum;   /* |sum| <= 64 * 32767 < 2^24: exact in fp32 */
+        }
+        for (int b = nb; b < q->nblocks; b++) {   /* padding: zero codes and scales */
+            sc[b] = ss[b] = 0.0f;
+            int16_t *d = qr + blk_base(b);
+            for (int j = 0; j < DG_QB; j++) d[off4[j]] = 0;   /* same set of slots for either table */
+        }
+    }
+}
+
+/* 8x8 dword transpose in registers: v[L] (8 dwords of block L) -> o[s] (dword s of every block). */
+AI void tr8(const __m256i v[8], __m256i o[8]) {
+    __m256 r0 = _mm256_castsi256_ps(v[0]), r1 = _mm256_castsi256_ps(v[1]), r2 = _mm256_castsi256_ps(v[2]),
+           r3 = _mm256_castsi256_ps(v[3]), r4 = _mm256_castsi256_ps(v[4]), r5 = _mm256_castsi256_ps(v[5]),
+           r6 = _mm256_castsi256_ps(v[6]), r7 = _mm256_castsi256_ps(v[7]);
+    __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1), t2 = _mm256_unpacklo_ps(r2, r3),
+           t3 = _mm256_unpackhi_ps(r2, r3), t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5),
+           t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xee),
+           u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xee),
+           u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xee),
+           u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xee);
+    o[0] = _mm256_castps_si256(_mm256_permute2f128_ps(u0, u4, 0x20));
+    o[1] = _mm256_castps_si256(_mm256_permute2f128_ps(u1, u5, 0x20));
+    o[2] = _mm256_castps_si256(_mm256_permute2f128_ps(u2, u6, 0x20));
+    o[3] = _mm256_castps_si256(_mm256_permute2f128_ps(u3, u7, 0x20));
+    o[4] = _mm256_castps_si256(_mm256_permute2f128_ps(u0, u4, 0x31));
+    o[5] = _mm256_castps_si256(_mm256_permute2f128_ps(u1, u5, 0x31));
+    o[6] = _mm256_castps_si256(_mm256_permute2f128_ps(u2, u6, 0x31));
+    o[7] = _mm256_castps_si256(_mm256_permute2f128_ps(u3, u7, 0x31));
+}
+
+/* One row's 4-bit codes -> nsb superblocks of 32 x 16 int16 (missing blocks zero). After the
+ * transpose, lane L of t[s] holds codes 8s..8s+7 of block L (MLX: code 2j in the low nibble of
+ * byte j); nibble k of each 16-bit word goes to step 4s + k. */
+static void repack4(const uint8_t *row, int nb, int nsb, __m256i *out) {
+    const __m256i m = _mm256_set1_epi16(0x000f);
+    for (int S = 0; S < nsb; S++) {
+        __m256i v[8], t[8];
+        for (int L = 0; L < 8; L++) {
+            int b = 8 * S + L;
+            v[L] = b < nb ? _mm256_loadu_si256((const __m256i *)(row + (size_t)b * 32)) : _mm256_setzero_si256();
+        }
+        tr8(v, t);
+        __m256i *d = out + (size_t)S * STEPS;
+        for (int s = 0; s < 8; s++) {
+            _mm256_store_si256(d + 4 * s + 0, _mm256_and_si256(t[s], m));
+            _mm256_store_si256(d + 4 * s + 1, _mm256_and_si256(_mm256_srli_epi16(t[s], 4), m));
+            _mm256_store_si256(d + 4 * s + 2, _mm256_and_si256(_mm256_srli_epi16(t[s], 8), m));
+            _mm256_store_si256(d + 4 * s + 3, _mm256_srli_epi16(t[s], 12));
+        }
+    }
+}
+
+/* One row's 8-bit codes -> nsb superblocks (missing blocks zero). Lane L of t[s] (s < 16) holds
+ * codes 4s..4s+3 of block L; the low / high byte of each word goes to step 2s / 2s + 1. */
+static void repack8(const uint8_t *row, int nb, int nsb, __m256i *out) {
+    const __m256i m = _mm256_set1_epi16(0x00ff);
+    for (int S = 0; S < nsb; S++) {
+        __m256i *d = out + (size_t)S * STEPS;
+        for (int half = 0; half < 2; half++) {
+            __m256i v[8], t[8];
+            for (int L = 0; L < 8; L++) {
+                int b = 8 * S + L;
+                v[L] = b < nb ? _mm256_loadu_si256((const __m256i *)(row + (size_t)b * 64 + 32 * half)) : _mm256_setzero_si256();
+            }
+            tr8(v, t);
+            for (int s = 0; s < 8; s++) {
+                _mm256_store_si256(d + 16 * half + 2 * s, _mm256_and_si256(t[s], m));
+                _mm256_store_si256(d + 16 * half + 2 * s + 1, _mm256_srli_epi16(t[s], 8));
+            }
+        }
+    }
+}
+
+#define R4(X) X(0) X(1) X(2) X(3)
+
+/* R (1 or 2) repacked weight rows w0, w1 (block scales ws0, ws1) against M <= 4 activation rows
+ * from i; out[r * 4 + t]. Accumulators are named variables (arrays stay in memory at -O2); rows
+ * >= M and the second weight row when R == 1 are dead code after inlining. */
+AI void k16(const __m256i *w0, const __m256i *w1, const float *ws0, const float *ws1, const float *wb0,
+            const float *wb1, const dg_qact *q, int i, const int R, const int M, int nsb, float *out) {
+#define DECL(t) __m256i c0##t, c1##t; __m256 f0##t = _mm256_setzero_ps(), f1##t = _mm256_setzero_ps(); \
+    const __m256i *a##t = (const __m256i *)(q->q + (size_t)(i + (M > t ? t : 0)) * q->row_bytes); \
+    const float *sa##t = q->scale + (size_t)(i + (M > t ? t : 0)) * q->nblocks, \
+                *ss##t = q->ssum + (size_t)(i + (M > t ? t : 0)) * q->nblocks;
+    R4(DECL)
+#undef DECL
+    for (int S = 0; S < nsb; S++) {
+        const __m256i *x0 = w0 + (size_t)S * STEPS, *x1 = w1 + (size_t)S * STEPS;
+#define ZERO(t) c0##t = c1##t = _mm256_setzero_si256();
+        R4(ZERO)
+#undef ZERO
+#pragma GCC unroll 4
+        for (int s = 0; s < STEPS; s++) {
+            __m256i v0 = _mm256_load_si256(x0 + s), v1 = R > 1 ? _mm256_load_si256(x1 + s) : v0;
+            /* One activation row's step as one asm block, its vector read twice from L1 (as a
+             * memory operand of each madd; loads are not the bound at 10 per 8 madd). Left to
+             * itself GCC hoists the loads of all rows together, runs out of the 16 registers
+             * and keeps accumulators on the stack, whose store-to-load chains then bound the
+             * loop (measured ~2x slower). */
+#define STEP(t) if (M > t) { const __m256i *ap = a##t + (size_t)S * STEPS + s; __m256i tmp; \
+                if (R > 1) __asm__("vpmaddwd %[a], %[w0], %[x]\n\tvpaddd %[x], %[c0], %[c0]\n\t" \
+                                   "vpmaddwd %[a], %[w1], %[x]\n\tvpaddd %[x], %[c1], %[c1]" \
+                                   : [c0] "+x"(c0##t), [c1] "+x"(c1##t), [x] "=&x"(tmp) \
+                                   : [a] "m"(*ap), [w0] "x"(v0), [w1] "x"(v1)); \
+                else __asm__("vpmaddwd %[a], %[w0], %[x]\n\tvpaddd %[x], %[c0], %[c0]" \
+                             : [c0] "+x"(c0##t), [x] "=&x"(tmp) : [a] "m"(*ap), [w0] "x"(v0)); }
+            R4(STEP)
+#undef STEP
+        }
+        /* scale the 8 blocks' dots, and add the bias term wb * sa * sum(q_a) of the same 8 blocks */
+        __m256 s0 = _mm256_load_ps(ws0 + (size_t)S * 8), s1 = R > 1 ? _mm256_load_ps(ws1 + (size_t)S * 8) : s0,
+               b0 = _mm256_load_ps(wb0 + (size_t)S * 8), b1 = R > 1 ? _mm256_load_ps(wb1 + (size_t)S * 8) : b0;
+#define FOLD(t) if (M > t) { __m256 sa = _mm256_load_ps(sa##t + (size_t)S * 8), ss = _mm256_load_ps(ss##t + (size_t)S * 8); \
+            f0##t = _mm256_fmadd_ps(b0, ss, _mm256_fmadd_ps(_mm256_cvtepi32_ps(c0##t), _mm256_mul_ps(s0, sa), f0##t)); \
+            if (R > 1) f1##t = _mm256_fmadd_ps(b1, ss, _mm256_fmadd_ps(_mm256_cvtepi32_ps(c1##t), _mm256_mul_ps(s1, sa), f1##t)); }
+        R4(FOLD)
+#undef FOLD
+    }
+#define OUT(t) if (M > t) { out[t] = hsum8(f0##t); if (R > 1) out[4 + t] = hsum8(f1##t); }
+    R4(OUT)
+#undef OUT
+}
+
+#define IA 4    /* activation rows per register block */
+#define RSUB 32 /* weight rows repacked and swept together: 32 x 6 KiB (2816 columns) stays in L2 */
+
+/* Y[i, r] for all rows of q and W rows [r0, r1) (r1 - r0 <= 64): see gemm_internal.h. */
+void dg_q16_rows_avx2(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int ldy, float *wsb) {
+    const int nb = W->cols / DG_QB, nbp = q->nblocks, nsb = nbp / 8, per = W->group / DG_QB, nr = r1 - r0;
+    float *ws = wsb, *wb = wsb + (size_t)nr * nbp;
+    /* the rows' bf16 scales/biases once to one fp32 value per 64-column block (padding 0) */
+    for (int r = 0; r < nr; r++) {
+        const uint8_t *sr = W->scales + (size_t)(r0 + r) * W->sb_stride, *br = W->biases + (size_t)(r0 + r) * W->sb_stride;
+        for (int c = 0; c < nbp; c++) {
+            ws[(size_t)r * nbp + c] = c < nb ? dg_bf16_to_f32(dg_ld16(sr + 2 * (size_t)(c / per))) : 0.0f;
+            wb[(size_t)r * nbp + c] = c < nb ? dg_bf16_to_f32(dg_ld16(br + 2 * (size_t)(c / per))) : 0.0f;
+        }
+    }
+    __m256i *rp = (__m256i *)(wb + (size_t)nr * nbp);   /* 64-byte aligned: nr * nbp is a multiple of 8 */
+    const size_t rstride = (size_t)nsb * STEPS;         /* vectors per repacked row */
+    for (int rs = 0; rs < nr; rs += RSUB) {
+        int re = nr - rs < RSUB ? nr : rs + RSUB;
+        for (int r = rs; r < re; r++) {
+            const uint8_t *row = W->w + (size_t)(r0 + r) * W->w_stride;
+            if (W->bits == 4) repack4(row, nb, nsb, rp + (size_t)(r - rs) * rstride);
+            else repack8(row, nb, nsb, rp + (size_t)(r - rs) * rstride);
+        }
+        for (int i = 0; i < q->n; i += IA) {
+            int m = q->n - i < IA ? q->n - i : IA;
+            for (int r = rs; r < re; r += 2) {
+                const __m256i *w0 = rp + (size_t)(r - rs) * rstride, *w1 = w0 + rstride;
+                const float *s0 = ws + (size_t)r * nbp, *s1 = s0 + nbp, *b0 = wb + (size_t)r * nbp, *b1 = b0 + nbp;
+                float out[8];
+                if (r + 1 < re) {
+                    switch (m) {
+                    case 4: k16(w0, w1, s0, s1, b0, b1, q, i, 2, 4, nsb, out); break;
+                    case 3: k16(w0, w1, s0, s1, b0, b1, q, i, 2, 3, nsb, out); break;
+                    case 2: k16(w0, w1, s0, s1, b0, b1, q, i, 2, 2, nsb, out); break;
+                    default: k16(w0, w1, s0, s1, b0, b1, q, i, 2, 1, nsb, out); break;
+                    }
+                } else {
+                    switch (m) {
+                    case 4: k16(w0, w0, s0, s0, b0, b0, q, i, 1, 4, nsb, out); break;
+                    case 3: k16(w0, w0, s0, s0, b0, b0, q, i, 1, 3, nsb, out); break;
+                    case 2: k16(w0, w0, s0, s0, b0, b0, q, i, 1, 2, nsb, out); break;
+                    default: k16(w0, w0, s0, s0, b0, b0, q, i, 1, 1, nsb, out); break;
+                    }
+                }
+                int rr = r + 1 < re ? 2 : 1;
+                for (int u = 0; u < rr; u++)
+                    for (int t = 0; t < m; t++)
+                        Y[(size_t)(i + t) * ldy + r0 + r + u] = out[4 * u + t];
+            }
+        }
+    }
+}
