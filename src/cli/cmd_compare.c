@@ -10,9 +10,10 @@
 
 typedef struct run { float *step1, *step2; } run;
 
-/* Prefill, step 1 (no self-conditioning), step 2 with step 1's logits / 0.8. */
+/* Prefill, step 1 (no self-conditioning), step 2 with `sc_from` / 0.8 as self-conditioning
+ * (the reference's step 1, so both paths see the same input; NULL: this path's own step 1). */
 static int one_path(const dg_model *m, int precise, dg_isa isa, int threads, const int32_t *prompt, int P,
-                    const int32_t *canvas, run *out, dg_error *err) {
+                    const int32_t *canvas, const float *sc_from, run *out, dg_error *err) {
     dg_model_info mi;
     dg_model_get_info(m, &mi);
     size_t LV = (size_t)mi.canvas_length * mi.vocab_size;
@@ -25,7 +26,8 @@ static int one_path(const dg_model *m, int precise, dg_isa isa, int threads, con
     out->step2 = malloc(LV * sizeof(float));
     if (sc && out->step1 && out->step2 && !dg_encode(ctx, 0, prompt, P, NULL, NULL, err) &&
         !dg_decode_step(ctx, 1, &seq, &canvas, &nosc, &out->step1, err)) {
-        for (size_t i = 0; i < LV; i++) sc[i] = out->step1[i] / 0.8f;
+        const float *from = sc_from ? sc_from : out->step1;
+        for (size_t i = 0; i < LV; i++) sc[i] = from[i] / 0.8f;
         ok = !dg_decode_step(ctx, 1, &seq, &canvas, &sc, &out->step2, err);
     }
     free(sc);
@@ -48,7 +50,7 @@ static void report(const char *what, const float *ref, const float *got, int L, 
         }
         agree += ar == ag;
     }
-    printf("  %-28s logits rel RMS %.4f%%   argmax agreement %d/%d (%.1f%%)\n", what, 100 * sqrt(se / (sr > 0 ? sr : 1)),
+    printf("  %-40s logits rel RMS %.4f%%   argmax agreement %d/%d (%.1f%%)\n", what, 100 * sqrt(se / (sr > 0 ? sr : 1)),
            agree, L, 100.0 * agree / L);
 }
 
@@ -81,7 +83,7 @@ int cmd_compare(int argc, char **argv) {
     run ref = {0};
     int rc = 1;
     printf("%s: %d layers, %s, prompt %ld tokens, canvas %d\n", dir, mi.n_layers, mi.quantized ? "MLX affine" : "bf16/f32", plen, L);
-    if (!one_path(m, 1, DG_ISA_C, (int)threads, prompt, (int)plen, canvas, &ref, &err)) { cli_report(&err); goto out; }
+    if (!one_path(m, 1, DG_ISA_C, (int)threads, prompt, (int)plen, canvas, NULL, &ref, &err)) { cli_report(&err); goto out; }
     const dg_isa paths[] = {DG_ISA_C, DG_ISA_AVX2};
     for (size_t p = 0; p < sizeof paths / sizeof *paths; p++)
         for (int precise = 1; precise >= 0; precise--) {
@@ -90,14 +92,24 @@ int cmd_compare(int argc, char **argv) {
             dg_error e2 = {0};
             char label[64];
             snprintf(label, sizeof label, "%s %s", dg_isa_name(paths[p]), precise ? "precise" : "fast");
-            if (!one_path(m, precise, paths[p], (int)threads, prompt, (int)plen, canvas, &got, &e2)) {
+            if (!one_path(m, precise, paths[p], (int)threads, prompt, (int)plen, canvas, ref.step1, &got, &e2)) {
                 printf("  %-28s not run: %s\n", label, e2.msg);
             } else {
                 char l1[96], l2[96];
                 snprintf(l1, sizeof l1, "%s, step 1", label);
-                snprintf(l2, sizeof l2, "%s, step 2 (self-cond)", label);
+                snprintf(l2, sizeof l2, "%s, step 2 (same self-cond input)", label);
                 report(l1, ref.step1, got.step1, L, V);
                 report(l2, ref.step2, got.step2, L, V);
+                if (!precise) {
+                    /* step 2 fed by this path's own step 1: includes the drift of its input */
+                    run own = {0};
+                    if (one_path(m, precise, paths[p], (int)threads, prompt, (int)plen, canvas, NULL, &own, &e2)) {
+                        snprintf(l2, sizeof l2, "%s, step 2 (own self-cond)", label);
+                        report(l2, ref.step2, own.step2, L, V);
+                    }
+                    free(own.step1);
+                    free(own.step2);
+                }
             }
             free(got.step1);
             free(got.step2);

@@ -9,7 +9,7 @@
  * qgemm_avx2.c): activations are quantized once per call (or once by the caller: dg_gemm_q),
  * then each block of NB weight rows is repacked into the kernel's layout (per thread scratch)
  * and dotted with all activation rows. int16 is the default (near-exact); int8 is opt-in
- * (dg_kernels.int8, env DGEMMA_INT8=1) for 4-bit weights. */
+ * (dg_kernels.int8, from dg_ctx_params.int8 or env DGEMMA_INT8=1) for 4-bit weights. */
 #include "kernels/gemm.h"
 #include <stdlib.h>
 #include <string.h>
@@ -67,8 +67,6 @@ int dg_kernels_init(dg_kernels *k, dg_isa isa, int precise, int n_threads, int m
     k->isa = isa;
     k->precise = precise;
     /* the int8 fast path on request only: its error (~0.5% per product) compounds over layers */
-    const char *e8 = getenv("DGEMMA_INT8");
-    k->int8 = e8 && atoi(e8) > 0;
     k->n_threads = n_threads;
     k->max_cols = max_cols;
     /* fp32 path: a panel of NBT x KC (dg_gemm_tn; dg_gemm uses NB x KC) + 16 x KC of expanded

@@ -34,8 +34,7 @@ typedef struct dg_kernels {
     int precise;
     /* Fast path for 4-bit affine weights: 0 (default) = int16 activations (near-exact,
      * ~1e-5 relative error per product); 1 = int8 activations (faster, ~0.5% per product, which
-     * compounds to several % on the logits). dg_kernels_init sets it from env DGEMMA_INT8=1;
-     * callers may overwrite it afterwards (e.g. from a context parameter). */
+     * compounds to several % on the logits). Set by the context after dg_kernels_init. */
     int int8;
     int n_threads;
     float **scratch;        /* per thread: packed panels, fast-path space (see gemm.c) */
