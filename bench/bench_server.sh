@@ -1,7 +1,7 @@
 #!/bin/sh
 # Starts `dgemma serve` on a free port, runs bench/bench_server.js (1, 2, 4 clients), stops it.
 # usage: bench/bench_server.sh MODEL_DIR [TOKENIZER_JSON] [extra serve options...]
-#   e.g. bench/bench_server.sh /work/models/26b-6l-bf16 models/tokenizer/tokenizer.json
+#   e.g. bench/bench_server.sh models/26b-6l-mlx4 models/tokenizer/tokenizer.json
 #        BENCH_STEPS=2 BENCH_MAX_TOKENS=256 BENCH_REQS=1 for the 26b-a4b checkpoint (seconds per step)
 set -eu
 DG=${DG:-build/dgemma}
