@@ -27,6 +27,7 @@
 #include <string.h>
 #include "core/numeric.h"
 #include "kernels/gemm_internal.h"
+#include "kernels/qblock_avx2.h"
 
 #define AI __attribute__((always_inline)) static inline
 #define STEPS 32              /* 32-byte steps per superblock */
@@ -55,33 +56,20 @@ static inline size_t blk_base(int b) { return (size_t)(b >> 3) * SB16 + (size_t)
 void dg_quantize16_rows_avx2(const dg_qact *q, const float *X, int ldx, int i0, int i1) {
     const int nb = q->cols / DG_QB;
     const uint16_t *off = q->bits == 4 ? off4 : off8;
-    const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
     for (int i = i0; i < i1; i++) {
         const float *x = X + (size_t)i * ldx;
         int16_t *qr = (int16_t *)(q->q + (size_t)i * q->row_bytes);
         float *sc = q->scale + (size_t)i * q->nblocks, *ss = q->ssum + (size_t)i * q->nblocks;
         for (int b = 0; b < nb; b++) {
             const float *xb = x + (size_t)b * DG_QB;
-            __m256 mx = _mm256_setzero_ps();
-            for (int j = 0; j < DG_QB; j += 8) mx = _mm256_max_ps(mx, _mm256_and_ps(_mm256_loadu_ps(xb + j), absmask));
-            __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(mx), _mm256_extractf128_ps(mx, 1));
-            m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
-            m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
-            float amax = _mm_cvtss_f32(m4);
-            /* non-finite rows give garbage either way; keep the codes defined (0) */
-            float inv = amax > 0.0f && amax <= 3.0e38f ? 32767.0f / amax : 0.0f;
-            __m256 vinv = _mm256_set1_ps(inv);
             int32_t qi[DG_QB];
-            for (int j = 0; j < DG_QB; j += 8)   /* round to nearest (MXCSR default) */
-                _mm256_storeu_si256((__m256i *)(qi + j), _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(xb + j), vinv)));
-            /* |x| * (32767 / amax) <= 32767 up to one rounding, so the codes fit int16 */
+            const float s = dg_quant_block_avx2(xb, 32767.0f, qi);
             int sum = 0;
             int16_t *d = qr + blk_base(b);
             for (int j = 0; j < DG_QB; j++) {
                 sum += qi[j];
                 d[off[j]] = (int16_t)qi[j];
             }
-            float s = inv > 0.0f ? amax / 32767.0f : 0.0f;
             sc[b] = s;
             ss[b] = s * (float)sum;   /* |sum| <= 64 * 32767 < 2^24: exact in fp32 */
         }

@@ -25,6 +25,7 @@
 #include <string.h>
 #include "core/numeric.h"
 #include "kernels/gemm_internal.h"
+#include "kernels/qblock_avx2.h"
 
 #define AI __attribute__((always_inline)) static inline
 
@@ -62,27 +63,14 @@ static inline size_t q4_base(int b) { return (size_t)(b >> 3) * 512 + (size_t)(b
 
 void dg_quantize_rows_avx2(const dg_qact *q, const float *X, int ldx, int i0, int i1) {
     const int nb = q->cols / DG_QB;
-    const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
     for (int i = i0; i < i1; i++) {
         const float *x = X + (size_t)i * ldx;
         uint8_t *qr = q->q + (size_t)i * q->row_bytes;
         float *sc = q->scale + (size_t)i * q->nblocks, *ss = q->ssum + (size_t)i * q->nblocks;
         for (int b = 0; b < nb; b++) {
             const float *xb = x + (size_t)b * DG_QB;
-            __m256 mx = _mm256_setzero_ps();
-            for (int j = 0; j < DG_QB; j += 8) mx = _mm256_max_ps(mx, _mm256_and_ps(_mm256_loadu_ps(xb + j), absmask));
-            __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(mx), _mm256_extractf128_ps(mx, 1));
-            m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
-            m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
-            float amax = _mm_cvtss_f32(m4);
-            /* a NaN/Inf row makes amax non-finite; the result is garbage either way, but keep
-             * the codes defined (0) rather than converting NaN to int */
-            float inv = amax > 0.0f && amax <= 3.0e38f ? 127.0f / amax : 0.0f;
-            __m256 vinv = _mm256_set1_ps(inv);
             int32_t qi[DG_QB];
-            for (int j = 0; j < DG_QB; j += 8)   /* round to nearest (MXCSR default) */
-                _mm256_storeu_si256((__m256i *)(qi + j), _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(xb + j), vinv)));
-            /* |x| * (127 / amax) <= 127 up to one rounding, so the codes stay in [-127, 127] */
+            const float s = dg_quant_block_avx2(xb, 127.0f, qi);
             int sum = 0;
             for (int j = 0; j < DG_QB; j++) sum += qi[j];
             if (q->bits == 4) {
@@ -96,7 +84,6 @@ void dg_quantize_rows_avx2(const dg_qact *q, const float *X, int ldx, int i0, in
                     dl[q8_off[j]] = (uint8_t)(int8_t)(qi[j] - 16 * hi);
                 }
             }
-            float s = inv > 0.0f ? amax / 127.0f : 0.0f;
             sc[b] = s;
             ss[b] = s * (float)sum;
         }
