@@ -102,8 +102,10 @@ int dg_cache_len(const dg_ctx *c, int seq);
 void dg_cache_clear(dg_ctx *c, int seq);
 
 /* Encoder pass: append `n` tokens to sequence `seq` at positions len..len+n-1 (causal).
- * Long inputs are chunked internally; `progress` (may be NULL) is called after each chunk. */
-typedef void (*dg_progress_fn)(void *user, int done, int total);
+ * Long inputs are chunked internally; `progress` (may be NULL) is called after each chunk and
+ * may return nonzero to stop: dg_encode then returns DG_ERR_CANCELLED, and the chunks already
+ * encoded stay in the cache (dg_cache_clear drops them). */
+typedef int (*dg_progress_fn)(void *user, int done, int total);
 dg_status dg_encode(dg_ctx *c, int seq, const int32_t *ids, int n,
                     dg_progress_fn progress, void *user, dg_error *err);
 

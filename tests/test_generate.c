@@ -35,7 +35,7 @@ static int on_canvas(void *user, int canvas, const int32_t *ids, int L, int n_em
     w->emitted += n_emit;
     return 0;
 }
-static void on_prefill(void *user, int done, int total) { ((watch *)user)->prefill = done; }
+static int on_prefill(void *user, int done, int total) { ((watch *)user)->prefill = done; return 0; }
 
 static void case_params(const cJSON *cs, dg_gen_params *p) {
     dg_gen_params_default(p);

@@ -36,10 +36,11 @@ static int on_step(void *user, const dg_gen_frame *f) {
 }
 
 /* Long prefills report progress on stderr (a terminal only: logs stay clean). */
-static void on_prefill(void *user, int done, int total) {
+static int on_prefill(void *user, int done, int total) {
     (void)user;
-    if (total < 512 || !isatty(STDERR_FILENO)) return;
-    fprintf(stderr, "\rprefill %d / %d tokens (%d%%)%s", done, total, (int)(100.0 * done / total), done == total ? "\n" : "");
+    if (total >= 512 && isatty(STDERR_FILENO))
+        fprintf(stderr, "\rprefill %d / %d tokens (%d%%)%s", done, total, (int)(100.0 * done / total), done == total ? "\n" : "");
+    return interrupted;
 }
 
 static int on_canvas(void *user, int canvas, const int32_t *ids, int L, int n_emit, int n_steps) {
@@ -298,6 +299,7 @@ int cmd_run(int argc, char **argv) {
         textio_stream_end(s.text);
         s.text = NULL;
         putchar('\n');
+        fflush(stdout);     /* the stats line (stderr) comes after the text */
         print_stats(&res);
     }
     fflush(stdout);

@@ -160,7 +160,8 @@ dg_status dg_encode(dg_ctx *c, int seq, const int32_t *ids, int n,
         int chunk = n - done < c->max_chunk ? n - done : c->max_chunk;
         if ((st = dg_forward_encode(c, seq, ids + done, chunk, err))) return st;
         done += chunk;
-        if (progress) progress(user, done, n);
+        if (progress && progress(user, done, n))
+            return dg_fail(err, DG_ERR_CANCELLED, "encode cancelled after %d of %d tokens", done, n);
     }
     return DG_OK;
 }
