@@ -27,7 +27,7 @@
 #include <string.h>
 #include "core/numeric.h"
 #include "kernels/gemm_internal.h"
-#include "kernels/qblock_avx2.h"
+#include "kernels/simd_avx2.h"
 
 #define AI __attribute__((always_inline)) static inline
 #define STEPS 32              /* 32-byte steps per superblock */
@@ -83,24 +83,10 @@ void dg_quantize16_rows_avx2(const dg_qact *q, const float *X, int ldx, int i0, 
 
 /* 8x8 dword transpose in registers: v[L] (8 dwords of block L) -> o[s] (dword s of every block). */
 AI void tr8(const __m256i v[8], __m256i o[8]) {
-    __m256 r0 = _mm256_castsi256_ps(v[0]), r1 = _mm256_castsi256_ps(v[1]), r2 = _mm256_castsi256_ps(v[2]),
-           r3 = _mm256_castsi256_ps(v[3]), r4 = _mm256_castsi256_ps(v[4]), r5 = _mm256_castsi256_ps(v[5]),
-           r6 = _mm256_castsi256_ps(v[6]), r7 = _mm256_castsi256_ps(v[7]);
-    __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1), t2 = _mm256_unpacklo_ps(r2, r3),
-           t3 = _mm256_unpackhi_ps(r2, r3), t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5),
-           t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
-    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xee),
-           u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xee),
-           u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xee),
-           u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xee);
-    o[0] = _mm256_castps_si256(_mm256_permute2f128_ps(u0, u4, 0x20));
-    o[1] = _mm256_castps_si256(_mm256_permute2f128_ps(u1, u5, 0x20));
-    o[2] = _mm256_castps_si256(_mm256_permute2f128_ps(u2, u6, 0x20));
-    o[3] = _mm256_castps_si256(_mm256_permute2f128_ps(u3, u7, 0x20));
-    o[4] = _mm256_castps_si256(_mm256_permute2f128_ps(u0, u4, 0x31));
-    o[5] = _mm256_castps_si256(_mm256_permute2f128_ps(u1, u5, 0x31));
-    o[6] = _mm256_castps_si256(_mm256_permute2f128_ps(u2, u6, 0x31));
-    o[7] = _mm256_castps_si256(_mm256_permute2f128_ps(u3, u7, 0x31));
+    __m256 r[8];
+    for (int t = 0; t < 8; t++) r[t] = _mm256_castsi256_ps(v[t]);
+    dg_transpose8_avx2(r);
+    for (int t = 0; t < 8; t++) o[t] = _mm256_castps_si256(r[t]);
 }
 
 /* One row's 4-bit codes -> nsb superblocks of 32 x 16 int16 (missing blocks zero). After the
