@@ -118,7 +118,7 @@ static void print_json(const dg_gen_result *r, const run_state *s, const dg_gen_
     if (tok && !dg_detokenize(tok, s->out, (size_t)s->committed, 0, &text, &len, NULL) &&
         !dg_chat_parse(text, &content, &reasoning, &calls, NULL)) {
         cJSON_AddStringToObject(o, "text", content ? content : "");
-        if (reasoning) cJSON_AddStringToObject(o, "reasoning", reasoning);
+        if (reasoning && *reasoning) cJSON_AddStringToObject(o, "reasoning", reasoning);
         if (calls) cJSON_AddItemToObject(o, "tool_calls", cJSON_Parse(calls));
     }
     free(text); free(content); free(reasoning); free(calls);
