@@ -31,7 +31,7 @@ typedef struct run_state {
 
 static int on_step(void *user, const dg_gen_frame *f) {
     run_state *s = user;
-    vis_frame(s->view, f, s->committed);
+    vis_frame(s->view, f, s->out, s->committed);
     return interrupted;
 }
 

@@ -74,7 +74,38 @@ static void rewind_view(vis *v) {
     else put(v, "\r\x1b[J");
 }
 
-void vis_frame(vis *v, const dg_gen_frame *f, int n_committed) {
+/* The end of the committed text that fits one line (pieces, newlines shown as spaces). */
+static void committed_tail(vis *v, const int32_t *ids, int n, int cols) {
+    char tok[64], line[1024];
+    size_t len = 0;
+    int i = n;
+    /* walk back while the pieces fit, then print them in order */
+    while (i > 0 && n - i < 256) {
+        const char *s = v->text ? v->text(v->user, ids[i - 1], tok, sizeof tok) : NULL;
+        char num[16];
+        if (!s) { snprintf(num, sizeof num, "%d ", ids[i - 1]); s = num; }
+        size_t l = strlen(s);
+        if (len + l + 4 > (size_t)cols || len + l + 4 > sizeof line) break;
+        len += l;
+        i--;
+    }
+    len = 0;
+    for (int k = i; k < n; k++) {
+        const char *s = v->text ? v->text(v->user, ids[k], tok, sizeof tok) : NULL;
+        char num[16];
+        if (!s) { snprintf(num, sizeof num, "%d ", ids[k]); s = num; }
+        size_t l = strlen(s);
+        if (len + l >= sizeof line) break;
+        memcpy(line + len, s, l);
+        len += l;
+    }
+    line[len] = 0;
+    for (size_t k = 0; k < len; k++)
+        if (line[k] == '\n' || line[k] == '\r' || line[k] == '\t') line[k] = ' ';
+    put(v, "\x1b[2m%s\x1b[0m%s\n", i > 0 ? "..." : "", line);
+}
+
+void vis_frame(vis *v, const dg_gen_frame *f, const int32_t *committed, int n_committed) {
     if (!v) return;
     double t = now();
     int final = f->stop || f->step == f->max_steps;
@@ -89,6 +120,7 @@ void vis_frame(vis *v, const dg_gen_frame *f, int n_committed) {
         f->canvas, f->step, f->max_steps, f->T, f->mean_entropy, f->confident ? " (<conf)" : "", f->n_accept, f->L,
         f->stable ? "  stable" : "", n_committed);
     int lines = 1, col = 0, max_lines = rows > 3 ? rows - 2 : 1;
+    if (n_committed > 0 && max_lines > 2) { committed_tail(v, committed, n_committed, cols); lines++; }
     char tok[64];
     for (int i = 0; i < f->L && lines < max_lines; i++) {
         const char *s = v->text ? v->text(v->user, f->argmax[i], tok, sizeof tok) : NULL;

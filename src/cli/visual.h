@@ -16,8 +16,9 @@ typedef struct vis vis;
 vis *vis_new(int fd, int L, vis_token_fn text, void *user);
 void vis_free(vis *v);
 /* Draws a frame unless the previous one is less than 50 ms old (the halting step and the last
- * step of a canvas are always drawn). n_committed: tokens committed before this canvas. */
-void vis_frame(vis *v, const dg_gen_frame *f, int n_committed);
+ * step of a canvas are always drawn). committed: the ids committed before this canvas, whose
+ * end is shown above the canvas. */
+void vis_frame(vis *v, const dg_gen_frame *f, const int32_t *committed, int n_committed);
 /* Erases the view so that the final output starts on a clean screen. */
 void vis_end(vis *v);
 
