@@ -26,9 +26,6 @@ typedef struct dg_mat {
     int bits, group;                /* AFFINE only */
 } dg_mat;
 
-/* Largest `cols` any kernel call may see; sizes the per-thread scratch. */
-#define DG_GEMM_ROW_BLOCK 4
-
 typedef struct dg_kernels {
     dg_isa isa;
     int precise;

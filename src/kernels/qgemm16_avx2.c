@@ -187,16 +187,9 @@ AI void k16(const __m256i *w0, const __m256i *w1, const float *ws0, const float 
 
 /* Y[i, r] for all rows of q and W rows [r0, r1) (r1 - r0 <= 64): see gemm_internal.h. */
 void dg_q16_rows_avx2(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int ldy, float *wsb) {
-    const int nb = W->cols / DG_QB, nbp = q->nblocks, nsb = nbp / 8, per = W->group / DG_QB, nr = r1 - r0;
+    const int nb = W->cols / DG_QB, nbp = q->nblocks, nsb = nbp / 8, nr = r1 - r0;
     float *ws = wsb, *wb = wsb + (size_t)nr * nbp;
-    /* the rows' bf16 scales/biases once to one fp32 value per 64-column block (padding 0) */
-    for (int r = 0; r < nr; r++) {
-        const uint8_t *sr = W->scales + (size_t)(r0 + r) * W->sb_stride, *br = W->biases + (size_t)(r0 + r) * W->sb_stride;
-        for (int c = 0; c < nbp; c++) {
-            ws[(size_t)r * nbp + c] = c < nb ? dg_bf16_to_f32(dg_ld16(sr + 2 * (size_t)(c / per))) : 0.0f;
-            wb[(size_t)r * nbp + c] = c < nb ? dg_bf16_to_f32(dg_ld16(br + 2 * (size_t)(c / per))) : 0.0f;
-        }
-    }
+    dg_block_scales(W, r0, nr, nbp, ws, wb);
     __m256i *rp = (__m256i *)(wb + (size_t)nr * nbp);   /* 64-byte aligned: nr * nbp is a multiple of 8 */
     const size_t rstride = (size_t)nsb * STEPS;         /* vectors per repacked row */
     for (int rs = 0; rs < nr; rs += RSUB) {

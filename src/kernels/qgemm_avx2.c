@@ -274,16 +274,9 @@ static void rows8(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, i
 }
 
 void dg_q8_rows_avx2(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int ldy, float *wsb) {
-    const int nb = W->cols / DG_QB, nbp = q->nblocks, per = W->group / DG_QB, nr = r1 - r0;
+    const int nbp = q->nblocks, nr = r1 - r0;
     float *ws = wsb, *wb = wsb + (size_t)nr * nbp;
-    /* expand the rows' bf16 scales/biases once to one fp32 value per 64-column block (padding 0) */
-    for (int r = 0; r < nr; r++) {
-        const uint8_t *sr = W->scales + (size_t)(r0 + r) * W->sb_stride, *br = W->biases + (size_t)(r0 + r) * W->sb_stride;
-        for (int c = 0; c < nbp; c++) {
-            ws[(size_t)r * nbp + c] = c < nb ? dg_bf16_to_f32(dg_ld16(sr + 2 * (size_t)(c / per))) : 0.0f;
-            wb[(size_t)r * nbp + c] = c < nb ? dg_bf16_to_f32(dg_ld16(br + 2 * (size_t)(c / per))) : 0.0f;
-        }
-    }
+    dg_block_scales(W, r0, nr, nbp, ws, wb);
     uint8_t *rp = (uint8_t *)(wb + (size_t)nr * nbp);
     if (W->bits == 4) rows4(W, r0, r1, q, Y, ldy, ws, wb, rp);
     else rows8(W, r0, r1, q, Y, ldy, ws, wb, rp);

@@ -91,7 +91,6 @@ dg_status dg_config_parse(const char *json, const char *path, dg_config *c, dg_e
     INT(tc, "moe_intermediate_size", -2, 1, 1 << 20, &c->moe_inter, T);
     INT(tc, "sliding_window", 512, 1, 1 << 24, &c->window, T);
     INT(tc, "max_position_embeddings", 131072, 1, 1 << 30, &c->max_pos, T);
-    INT(tc, "pad_token_id", 0, 0, 1 << 24, &c->pad_id, T);
 #undef INT
     if ((st = get_num(tc, "rms_norm_eps", 1e-6, &c->eps, path, T, err))) goto done;
     if ((st = get_num(tc, "final_logit_softcapping", 30.0, &c->softcap, path, T, err))) goto done;

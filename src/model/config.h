@@ -17,7 +17,6 @@ typedef struct dg_config {
     int rot_pairs_full;             /* proportional RoPE: pairs that rotate */
     unsigned char full[DG_MAX_LAYERS];
     float embed_scale;              /* bf16(sqrt(hidden)) */
-    int pad_id;
     void *quant;                    /* cJSON object "quantization" (owned) or NULL */
     void *gen_embedded;             /* cJSON "generation_config" inside config.json (owned) or NULL */
 } dg_config;
