@@ -19,12 +19,18 @@ CFLAGS  += -std=c11 $(OPT) -Wall -Wextra -Wno-unused-parameter -D_GNU_SOURCE -fP
 LDLIBS  := $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson) -lpthread -lm
 HTTPLIB := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
 
-# Per-ISA kernels are compiled for their ISA only and chosen at run time.
+# Kernels: src/kernels/c/ everywhere, one folder per ISA of the target architecture, each
+# compiled with its ISA's flags only and chosen at run time (src/kernels/table.c).
+ARCH := $(shell $(CC) -dumpmachine 2>/dev/null | cut -d- -f1)
+ifeq ($(ARCH),x86_64)
+KERNEL_DIRS := src/kernels/x86/avx2
+endif
 FLAGS_avx2   := -mavx2 -mfma -mf16c
 FLAGS_avx512 := -mavx2 -mfma -mf16c -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -mavx512bf16
 FLAGS_amx    := $(FLAGS_avx512) -mamx-tile -mamx-int8 -mamx-bf16
 
-LIB_SRC  := $(wildcard src/core/*.c src/format/*.c src/kernels/*.c src/model/*.c src/gen/*.c src/text/*.c)
+LIB_SRC  := $(wildcard src/core/*.c src/format/*.c src/kernels/*.c src/kernels/c/*.c $(KERNEL_DIRS:%=%/*.c) \
+                       src/model/*.c src/gen/*.c src/text/*.c)
 SRV_SRC  := $(wildcard src/server/*.c)
 CLI_SRC  := $(wildcard src/cli/*.c)
 TEST_SRC := $(wildcard tests/test_*.c)
@@ -36,7 +42,7 @@ TEST_BIN := $(TEST_SRC:tests/%.c=$(B)/tests/%)
 
 all: $(B)/dgemma $(B)/libdgemma.a $(B)/libdgemma.so $(TEST_BIN)
 
-isa_flags = $(if $(findstring _amx,$1),$(FLAGS_amx),$(if $(findstring _avx512,$1),$(FLAGS_avx512),$(if $(findstring _avx2,$1),$(FLAGS_avx2))))
+isa_flags = $(if $(findstring /x86/amx/,$1),$(FLAGS_amx),$(if $(findstring /x86/avx512/,$1),$(FLAGS_avx512),$(if $(findstring /x86/avx2/,$1),$(FLAGS_avx2))))
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)

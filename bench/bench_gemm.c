@@ -6,9 +6,10 @@
  * --only S: only the shapes whose name contains S (e.g. "bit" for the affine ones);
  * --c:    also time the portable C path (slow). GFLOP/s counts 2 flops per multiply-add; weight
  * GB/s is the stored weight bytes (codes + scales + biases) read once per call, over the time.
- * Paths: "precise" = exact fp32; "fast" = the default fast path (int16 activations for 4-bit
- * affine weights, fp32 otherwise; "... int16" rows: the int16 kernel on 8-bit via dg_gemm_q); "int8" = the opt-in int8 path (dg_kernels.int8, DGEMMA_INT8=1
- * for 4-bit; the 8-bit int8 kernel through dg_gemm_q), affine shapes only. */
+ * Paths, for every kernel table this build has and this CPU runs: "precise" = exact fp32;
+ * "fast" = dg_gemm's own choice (an integer path for 4-bit affine weights, fp32 otherwise);
+ * "+lossy" = the same with lossy integer paths allowed (dg_kernels.lossy, DGEMMA_INT8=1);
+ * "via NAME" rows: that integer path forced through dg_gemm_q (affine shapes). */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 #include "core/cpu.h"
+#include "kernels/isa.h"
 #include "core/numeric.h"
 #include "core/pool.h"
 #include "kernels/gemm.h"
@@ -93,12 +95,14 @@ static void moe_task(void *user, int task, int thread) {
     dg_gemm_rows(j->k, thread, W, 0, W->rows, j->X, j->n, j->ldx, j->Y + (size_t)thread * j->n * j->ldy, j->ldy);
 }
 
-enum { OP_GEMM, OP_MOE, OP_TN, OP_GEMMQ, OP_GEMMQ16 };
+enum { OP_GEMM, OP_MOE, OP_TN, OP_GEMMQ };
 
 static const char *only;
 
 static void run(const char *name, int op, const dg_kernels *k, dg_pool *pool, const bmat *W, int nw,
-                int n, double bw) {
+                int n, double bw, const dg_qpath *qp) {
+    char label[96];
+    if (qp) { snprintf(label, sizeof label, "%s via %s", name, qp->name); name = label; }
     if (only && !strstr(name, only)) return;
     const dg_mat *m = &W[0].m;
     int in = op == OP_TN ? m->rows : m->cols, out = op == OP_TN ? m->cols : m->rows;
@@ -109,15 +113,9 @@ static void run(const char *name, int op, const dg_kernels *k, dg_pool *pool, co
     do {
         double t0 = now();
         if (op == OP_GEMM) dg_gemm(k, pool, m, X, n, in, Y, out);
-        else if (op == OP_GEMMQ) {   /* 8-bit int8 kernel on demand, quantization included */
+        else if (op == OP_GEMMQ) {   /* a named integer path, quantization included */
             dg_qact q;
-            dg_qact_init(&q, k->qshared, n, in, m->bits);
-            dg_qact_quantize(pool, &q, X, in);
-            dg_gemm_q(k, pool, m, &q, Y, out);
-        }
-        else if (op == OP_GEMMQ16) {   /* int16 kernel on demand (8-bit), quantization included */
-            dg_qact q;
-            dg_qact16_init(&q, k->qshared, n, in, m->bits);
+            dg_qact_init(&q, qp, k->qshared, n, m);
             dg_qact_quantize(pool, &q, X, in);
             dg_gemm_q(k, pool, m, &q, Y, out);
         }
@@ -127,8 +125,8 @@ static void run(const char *name, int op, const dg_kernels *k, dg_pool *pool, co
         if (reps > 0 || t > 2.0) { if (t < best) best = t; total += t; }   /* first run warms up */
         reps++;
     } while (total < 1.5 && reps < 50);
-    printf("%-34s %-4s %-7s %d thr %9.2f ms %8.1f GFLOP/s %7.2f GB/s (%3.0f%% of bw)\n", name, dg_isa_name(k->isa),
-           k->precise ? "precise" : k->int8 ? "int8" : "fast", dg_pool_size(pool), best * 1e3, flop / best / 1e9, bytes / best / 1e9,
+    printf("%-40s %-7s %-11s %d thr %9.2f ms %8.1f GFLOP/s %7.2f GB/s (%3.0f%% of bw)\n", name, dg_isa_name(k->isa),
+           k->precise ? "precise" : k->lossy ? "fast+lossy" : "fast", dg_pool_size(pool), best * 1e3, flop / best / 1e9, bytes / best / 1e9,
            100.0 * bytes / best / 1e9 / bw);
     fflush(stdout);
     free(X); free(Y);
@@ -143,7 +141,6 @@ int main(int argc, char **argv) {
     }
     dg_cpu cpu;
     dg_cpu_detect(&cpu);
-    int avx2 = cpu.avx2 && cpu.fma && cpu.f16c;
     int V = full ? 262144 : 32768;
     bmat q_bf16 = make(DG_W_BF16, 4096, 2816, 0), q_8 = make(DG_W_AFFINE, 4096, 2816, 8), q_4 = make(DG_W_AFFINE, 4096, 2816, 4);
     bmat gu[8], dn[8], gu16[8], dn16[8];
@@ -157,43 +154,45 @@ int main(int argc, char **argv) {
         dg_pool *pool = dg_pool_new(threads);
         double bw = bandwidth(pool, threads);
         printf("== %d thread(s): memory read bandwidth %.2f GB/s\n", threads, bw);
-        for (int pi = 0; pi < 4; pi++) {
-            dg_isa isa = pi == 0 ? DG_ISA_C : DG_ISA_AVX2;
-            int precise = pi < 2, int8 = pi == 3;
-            if ((isa == DG_ISA_AVX2 && !avx2) || (isa == DG_ISA_C && !with_c)) continue;
-            dg_kernels k;
-            if (!dg_kernels_init(&k, isa, precise, threads, 2816)) return 1;
-            k.int8 = int8;   /* pinned per pass, not from the environment */
-            if (int8) {   /* the int8 path on the affine shapes only */
-                run("q_proj 256x2816->4096 8-bit", OP_GEMMQ, &k, pool, &q_8, 1, 256, bw);
-                run("q_proj-shape 256x2816->4096 4-bit", OP_GEMM, &k, pool, &q_4, 1, 256, bw);
-                run("8 experts 16x2816->1408 4-bit", OP_MOE, &k, pool, gu, 8, 16, bw);
-                run("8 experts 16x704->2816 4-bit", OP_MOE, &k, pool, dn, 8, 16, bw);
+        for (int isa = DG_ISA_C; isa <= DG_ISA_I8MM; isa++) {
+            const dg_isa_table *tb = dg_isa_table_get((dg_isa)isa);
+            if (!tb || !dg_cpu_supports(&cpu, (dg_isa)isa) || (isa == DG_ISA_C && !with_c)) continue;
+            for (int pi = 0; pi < 3; pi++) {   /* precise, fast, fast+lossy */
+                int precise = pi == 0, lossy = pi == 2;
+                dg_kernels k;
+                if (!dg_kernels_init(&k, (dg_isa)isa, precise, lossy, threads, 2816)) return 1;
                 snprintf(hname, sizeof hname, "head 256x2816->%d 8-bit", V);
-                run(hname, OP_GEMMQ, &k, pool, &head, 1, 256, bw);
+                if (lossy) {   /* what the lossy paths change: the 4-bit shapes */
+                    run("q_proj-shape 256x2816->4096 4-bit", OP_GEMM, &k, pool, &q_4, 1, 256, bw, NULL);
+                    run("8 experts 16x2816->1408 4-bit", OP_MOE, &k, pool, gu, 8, 16, bw, NULL);
+                    run("8 experts 16x704->2816 4-bit", OP_MOE, &k, pool, dn, 8, 16, bw, NULL);
+                    dg_kernels_free(&k);
+                    continue;
+                }
+                run("q_proj 256x2816->4096 bf16", OP_GEMM, &k, pool, &q_bf16, 1, 256, bw, NULL);
+                run("q_proj 256x2816->4096 8-bit", OP_GEMM, &k, pool, &q_8, 1, 256, bw, NULL);
+                run("q_proj-shape 256x2816->4096 4-bit", OP_GEMM, &k, pool, &q_4, 1, 256, bw, NULL);
+                run("8 experts 16x2816->1408 4-bit", OP_MOE, &k, pool, gu, 8, 16, bw, NULL);
+                run("8 experts 16x704->2816 4-bit", OP_MOE, &k, pool, dn, 8, 16, bw, NULL);
+                run("8 experts 16x2816->1408 bf16", OP_MOE, &k, pool, gu16, 8, 16, bw, NULL);
+                run("8 experts 16x704->2816 bf16", OP_MOE, &k, pool, dn16, 8, 16, bw, NULL);
+                if (isa != DG_ISA_C) {
+                    run(hname, OP_GEMM, &k, pool, &head, 1, 256, bw, NULL);
+                    snprintf(tname, sizeof tname, "head 256x2816->%d bf16", V / 4);
+                    run(tname, OP_GEMM, &k, pool, &headbf, 1, 256, bw, NULL);
+                    snprintf(tname, sizeof tname, "gemm_tn 256x%d->2816 8-bit", V);
+                    run(tname, OP_TN, &k, pool, &head, 1, 256, bw, NULL);
+                    snprintf(tname, sizeof tname, "gemm_tn 256x%d->2816 bf16", V / 4);
+                    run(tname, OP_TN, &k, pool, &headbf, 1, 256, bw, NULL);
+                }
+                /* every integer path of the table, forced, on the affine shapes it serves */
+                for (const dg_qpath *const *q = tb->qpaths; !precise && q && *q; q++) {
+                    if ((*q)->serves(&q_8.m)) run("q_proj 256x2816->4096 8-bit", OP_GEMMQ, &k, pool, &q_8, 1, 256, bw, *q);
+                    if ((*q)->serves(&q_4.m)) run("q_proj-shape 256x2816->4096 4-bit", OP_GEMMQ, &k, pool, &q_4, 1, 256, bw, *q);
+                    if ((*q)->serves(&head.m)) run(hname, OP_GEMMQ, &k, pool, &head, 1, 256, bw, *q);
+                }
                 dg_kernels_free(&k);
-                continue;
             }
-            run("q_proj 256x2816->4096 bf16", OP_GEMM, &k, pool, &q_bf16, 1, 256, bw);
-            run("q_proj 256x2816->4096 8-bit", OP_GEMM, &k, pool, &q_8, 1, 256, bw);
-            if (!precise && isa != DG_ISA_C) run("q_proj 256x2816->4096 8-bit int16", OP_GEMMQ16, &k, pool, &q_8, 1, 256, bw);
-            run("q_proj-shape 256x2816->4096 4-bit", OP_GEMM, &k, pool, &q_4, 1, 256, bw);
-            run("8 experts 16x2816->1408 4-bit", OP_MOE, &k, pool, gu, 8, 16, bw);
-            run("8 experts 16x704->2816 4-bit", OP_MOE, &k, pool, dn, 8, 16, bw);
-            run("8 experts 16x2816->1408 bf16", OP_MOE, &k, pool, gu16, 8, 16, bw);
-            run("8 experts 16x704->2816 bf16", OP_MOE, &k, pool, dn16, 8, 16, bw);
-            if (isa != DG_ISA_C) {
-                snprintf(hname, sizeof hname, "head 256x2816->%d 8-bit", V);
-                run(hname, OP_GEMM, &k, pool, &head, 1, 256, bw);
-                if (!precise) { strcat(hname, " int16"); run(hname, OP_GEMMQ16, &k, pool, &head, 1, 256, bw); }
-                snprintf(hname, sizeof hname, "head 256x2816->%d bf16", V / 4);
-                run(hname, OP_GEMM, &k, pool, &headbf, 1, 256, bw);
-                snprintf(tname, sizeof tname, "gemm_tn 256x%d->2816 8-bit", V);
-                run(tname, OP_TN, &k, pool, &head, 1, 256, bw);
-                snprintf(tname, sizeof tname, "gemm_tn 256x%d->2816 bf16", V / 4);
-                run(tname, OP_TN, &k, pool, &headbf, 1, 256, bw);
-            }
-            dg_kernels_free(&k);
         }
         dg_pool_free(pool);
     }

@@ -77,8 +77,24 @@ dg_status dg_gen_params_validate(const dg_gen_params *p, dg_error *err);
 
 typedef struct dg_ctx dg_ctx;
 
-typedef enum dg_isa { DG_ISA_AUTO = 0, DG_ISA_C, DG_ISA_AVX2, DG_ISA_AVX512, DG_ISA_AMX } dg_isa;
+/* Kernel paths: portable C, x86-64 (AVX2+FMA, AVX-512 with VNNI, AMX tiles) and ARM64 (NEON,
+ * +dotprod, +i8mm). A build has the paths of its architecture only. */
+typedef enum dg_isa {
+    DG_ISA_AUTO = 0, DG_ISA_C, DG_ISA_AVX2, DG_ISA_AVX512, DG_ISA_AMX, DG_ISA_NEON, DG_ISA_DOTPROD, DG_ISA_I8MM
+} dg_isa;
+#define DG_ISA_COUNT (DG_ISA_I8MM + 1)
 const char *dg_isa_name(dg_isa isa);
+/* The path named s ("c"/"portable", "avx2", ..., "auto"), or -1. */
+int dg_isa_parse(const char *s);
+/* What this build and this CPU say of a path: DG_ISA_BUILT (its kernels are in this build),
+ * DG_ISA_RUNS (this CPU runs them), DG_ISA_AUTOMATIC (AUTO may choose it: tested and compared
+ * on a CPU that has it, docs/KERNELS.md; otherwise it runs only when named). */
+enum { DG_ISA_BUILT = 1, DG_ISA_RUNS = 2, DG_ISA_AUTOMATIC = 4 };
+int dg_isa_status(dg_isa isa);
+/* Built and runnable here. */
+int dg_isa_available(dg_isa isa);
+/* The path AUTO picks here. */
+dg_isa dg_isa_best(void);
 
 typedef struct dg_ctx_params {
     int n_threads;      /* 0 = number of online CPUs */
@@ -87,9 +103,10 @@ typedef struct dg_ctx_params {
     int max_chunk;      /* encoder chunk size in tokens; 0 = canvas_length */
     int precise;        /* 1 = fp32 reference path (golden checks); 0 = fastest available */
     dg_isa isa;         /* kernel path; AUTO picks the best the CPU supports (env DGEMMA_ISA) */
-    int int8;           /* fast path only: int8 activations for 4-bit weights (about 1.6x faster
-                           experts, ~0.5% error per product, several % on logits); default int16
-                           (near-exact). Env DGEMMA_INT8=1 sets it too. */
+    int int8;           /* fast path only: allow the lossy integer paths (int8 activations for
+                           4-bit weights: about 1.6x faster experts, ~0.5% error per product,
+                           several % on logits); default int16 (near-exact). Env DGEMMA_INT8=1
+                           sets it too. */
 } dg_ctx_params;
 
 dg_status dg_ctx_new(const dg_model *m, const dg_ctx_params *p, dg_ctx **out, dg_error *err);
@@ -149,8 +166,8 @@ double dg_step_temperature(const dg_gen_params *p, int k);
 /* ---- sampler: one denoising step's decisions on given logits (GENERATION.md §4).
  * Reusable scratch and threads for an [L, V] block; nothing is allocated per step. */
 typedef struct dg_sampler dg_sampler;
-/* n_threads: 0 = online CPUs. isa: DG_ISA_AUTO picks AVX2 when the CPU has it, DG_ISA_C forces
- * the portable kernel; AVX-512/AMX requests use the AVX2 kernel. */
+/* n_threads: 0 = online CPUs. isa: the kernel path (DG_ISA_AUTO: the best this build and CPU
+ * run; pass dg_ctx_isa() to match a context). */
 dg_status dg_sampler_new(int L, int V, int n_threads, dg_isa isa, dg_sampler **out, dg_error *err);
 void dg_sampler_free(dg_sampler *s);
 

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "core/cpu.h"
+#include "isa_list.h"
 #include "dgemma.h"
 #include "t.h"
 
@@ -46,8 +46,8 @@ static void compare(const char *what, const float *ref, const float *got, int L,
 }
 
 int main(void) {
-    dg_cpu cpu;
-    dg_cpu_detect(&cpu);
+    dg_isa isas[T_MAX_ISAS];
+    int n_isas = t_isas(isas);
     const char *models[] = {"tiny-a", "tiny-b", "tiny-a-mlx4"};
     for (int mi_ = 0; mi_ < 3; mi_++) {
         char dir[512];
@@ -66,15 +66,13 @@ int main(void) {
         CHECK(step(m, 1, DG_ISA_C, prompt, 21, canvas, NULL, r1, LV), "reference step 1");
         for (size_t i = 0; i < LV; i++) sc[i] = r1[i] / 0.8f;
         CHECK(step(m, 1, DG_ISA_C, prompt, 21, canvas, sc, r2, LV), "reference step 2");
-        const dg_isa paths[] = {DG_ISA_C, DG_ISA_AVX2};
-        for (int p = 0; p < 2; p++) {
-            if (paths[p] == DG_ISA_AVX2 && !cpu.avx2) { printf("%s: avx2 skipped (CPU lacks it)\n", models[mi_]); continue; }
+        for (int p = 0; p < n_isas; p++) {
             for (int precise = 0; precise <= 1; precise++) {
                 char what[128];
-                snprintf(what, sizeof what, "%s %s %s step 1", models[mi_], dg_isa_name(paths[p]), precise ? "precise" : "fast");
-                if (step(m, precise, paths[p], prompt, 21, canvas, NULL, g, LV)) compare(what, r1, g, L, V);
-                snprintf(what, sizeof what, "%s %s %s step 2 (self-cond)", models[mi_], dg_isa_name(paths[p]), precise ? "precise" : "fast");
-                if (step(m, precise, paths[p], prompt, 21, canvas, sc, g, LV)) compare(what, r2, g, L, V);
+                snprintf(what, sizeof what, "%s %s %s step 1", models[mi_], dg_isa_name(isas[p]), precise ? "precise" : "fast");
+                if (step(m, precise, isas[p], prompt, 21, canvas, NULL, g, LV)) compare(what, r1, g, L, V);
+                snprintf(what, sizeof what, "%s %s %s step 2 (self-cond)", models[mi_], dg_isa_name(isas[p]), precise ? "precise" : "fast");
+                if (step(m, precise, isas[p], prompt, 21, canvas, sc, g, LV)) compare(what, r2, g, L, V);
             }
         }
         free(r1); free(r2); free(g); free(sc);

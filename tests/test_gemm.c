@@ -1,21 +1,21 @@
-/* GEMM kernels against a double-precision reference, for every kernel path this CPU can run
- * (C, AVX2) x precise/fast x weight kind (F32, BF16, F16, MLX affine 2..8 bits, group 64/16)
+/* GEMM kernels against a double-precision reference, for every kernel path this build has and
+ * this CPU can run (tests/isa_list.h) x precise/fast/fast+lossy x weight kind (F32, BF16, F16, MLX affine 2..8 bits, group 64/16)
  * x odd shapes; dg_gemm, dg_gemm_rows (a sub-range, neighbours untouched) and dg_gemm_tn.
  *
  * Bounds: exact paths (precise, and fast for formats without a quantized path): max |y - ref| /
  * max |ref| <= 1e-5 (fp32 accumulation over up to 2816 terms); int16 path (the default fast
  * path for 4/8-bit affine): relative RMS error ||y - ref|| / ||ref|| <= 1e-4 per call
  * (activations per-64-block int16; expected ~2e-5; 4-bit through dg_gemm, 4- and 8-bit through
- * dg_gemm_q); int8 path (opt-in, dg_kernels.int8):
- * relative RMS <= 1% (expected ~0.3-0.5%). */
+ * dg_gemm_q); lossy int8 paths (opt-in, dg_kernels.lossy): relative RMS <= 1% (expected
+ * ~0.3-0.5%). Every integer path a table lists is also run explicitly through dg_gemm_q. */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
-#include "core/cpu.h"
 #include "core/numeric.h"
 #include "core/pool.h"
+#include "isa_list.h"
+#include "kernels/c/c.h"
 #include "kernels/gemm.h"
-#include "kernels/gemm_internal.h"
 #include "t.h"
 
 #define EXACT_TOL 1e-5
@@ -118,12 +118,12 @@ static const char *kind_name(const dg_mat *m, char *buf) {
 }
 
 typedef struct {
-    dg_isa isa; int precise, int8; dg_kernels k;
+    dg_isa isa; int precise, lossy; dg_kernels k;
     double worst_exact, worst_q8, q8_num, worst_q16, q16_num; int n_q8, n_exact, q8_cnt, n_q16;
 } path;
 
-static void note_q(path *P, int qp, double v) {
-    if (qp == 16) { if (v > P->worst_q16) P->worst_q16 = v; P->q16_num += v * v; P->n_q16++; }
+static void note_q(path *P, int lossy, double v) {
+    if (!lossy) { if (v > P->worst_q16) P->worst_q16 = v; P->q16_num += v * v; P->n_q16++; }
     else { if (v > P->worst_q8) P->worst_q8 = v; P->q8_num += v * v; P->q8_cnt++; P->n_q8++; }
 }
 
@@ -143,15 +143,17 @@ static void check_gemm(path *paths, int np, dg_pool *pool, const tmat *t, int n)
     char kb[32];
     for (int p = 0; p < np; p++) {
         path *P = &paths[p];
-        /* dg_gemm's own choice (gemm.c auto_q): int8 on request for 4-bit, else int16 */
-        int qp = dg_gemm_q_ok(&P->k, W) && W->bits == 4 ? (P->k.int8 ? 8 : 16) : 0, q8 = qp != 0;
+        /* dg_gemm's own choice of path */
+        const dg_qpath *qp = dg_gemm_qpath(&P->k, W);
+        int q8 = qp != NULL, lossy = qp && qp->lossy;
         for (size_t i = 0; i < (size_t)n * ldy; i++) Y[i] = NAN;
         dg_gemm(&P->k, pool, W, X, n, ldx, Y, ldy);
         errs e = compare(Y, ldy, ref, n, rows);
-        double v = q8 ? e.rms_rel : e.max_rel, tol = qp == 8 ? Q8_TOL : qp == 16 ? Q16_TOL : EXACT_TOL;
-        CHECK(v <= tol, "dg_gemm %s %s%s %s rows=%d cols=%d n=%d: %s err %.3g > %.3g", dg_isa_name(P->isa),
-              P->precise ? "precise" : "fast", P->int8 ? "+int8" : "", kind_name(W, kb), rows, cols, n, q8 ? "rms" : "max", v, tol);
-        if (q8) note_q(P, qp, v);
+        double v = q8 ? e.rms_rel : e.max_rel, tol = lossy ? Q8_TOL : qp ? Q16_TOL : EXACT_TOL;
+        CHECK(v <= tol, "dg_gemm %s %s%s (%s) %s rows=%d cols=%d n=%d: %s err %.3g > %.3g", dg_isa_name(P->isa),
+              P->precise ? "precise" : "fast", P->lossy ? "+lossy" : "", dg_qpath_name(qp), kind_name(W, kb), rows, cols, n,
+              q8 ? "rms" : "max", v, tol);
+        if (q8) note_q(P, lossy, v);
         else { if (v > P->worst_exact) P->worst_exact = v; P->n_exact++; }
 
         /* dg_gemm_rows on a sub-range (thread 1's scratch): neighbours stay untouched */
@@ -171,44 +173,45 @@ static void check_gemm(path *paths, int np, dg_pool *pool, const tmat *t, int n)
             }
         v = q8 ? sqrt(num / den) : mx / maxref;
         CHECK(untouched && v <= tol, "dg_gemm_rows %s %s%s %s [%d,%d) cols=%d n=%d: err %.3g, untouched %d",
-              dg_isa_name(P->isa), P->precise ? "precise" : "fast", P->int8 ? "+int8" : "", kind_name(W, kb),
+              dg_isa_name(P->isa), P->precise ? "precise" : "fast", P->lossy ? "+lossy" : "", kind_name(W, kb),
               r0, r1, cols, n, v, untouched);
 
-        /* explicit pre-quantized activations, both layouts (also the 8-bit int8 kernel, which
-         * dg_gemm skips); once per weight matrix and n, on the default fast path only */
-        if (dg_gemm_q_ok(&P->k, W) && !P->int8) {
-            for (int wide = 0; wide <= 1; wide++) {
-                dg_qact qa;
-                size_t qb = wide ? dg_qact16_bytes(n, cols, W->bits) : dg_qact_bytes(n, cols, W->bits);
-                void *buf = aligned_alloc(64, (qb + 63) & ~(size_t)63);
-                CHECK(wide ? dg_qact16_init(&qa, buf, n, cols, W->bits) : dg_qact_init(&qa, buf, n, cols, W->bits), "dg_qact_init");
-                dg_qact_quantize(pool, &qa, X, ldx);
-                for (size_t i = 0; i < (size_t)n * ldy; i++) Y[i] = NAN;
-                dg_gemm_q(&P->k, pool, W, &qa, Y, ldy);
-                e = compare(Y, ldy, ref, n, rows);
-                /* int8 over fewer than 64 outputs: the RMS of a handful of errors scatters
-                 * widely around its ~0.5% (measured 1.04% on 8 outputs of affine8, cols 64) */
-                double qt = wide ? Q16_TOL : (double)n * rows < 64 ? 1.5 * Q8_TOL : Q8_TOL;
-                CHECK(e.rms_rel <= qt, "dg_gemm_q %s %s rows=%d cols=%d n=%d: rms err %.3g", wide ? "int16" : "int8",
-                      kind_name(W, kb), rows, cols, n, e.rms_rel);
-                note_q(P, wide ? 16 : 8, e.rms_rel);
-                /* sub-range through dg_gemm_rows_q: the same values, neighbours untouched */
-                for (size_t i = 0; i < (size_t)n * ldy; i++) Y[i] = 12345.0f;
-                dg_gemm_rows_q(&P->k, 0, W, r0, r1, &qa, Y, ldy);
-                float *Y2 = malloc(sizeof(float) * (size_t)n * ldy);
-                dg_gemm_q(&P->k, pool, W, &qa, Y2, ldy);
-                int same = 1;
-                for (int i = 0; i < n; i++)
-                    for (int r = 0; r < ldy; r++) {
-                        float y = Y[(size_t)i * ldy + r];
-                        if (r < r0 || r >= r1) same &= y == 12345.0f;
-                        else if (r < rows) same &= y == Y2[(size_t)i * ldy + r];
-                    }
-                CHECK(same, "dg_gemm_rows_q %s %s [%d,%d) differs from dg_gemm_q or touches neighbours",
-                      wide ? "int16" : "int8", kind_name(W, kb), r0, r1);
-                free(Y2);
-                free(buf);
-            }
+        /* every integer path of the table that serves W, explicitly (also those dg_gemm does not
+         * choose on its own); once per weight matrix and n, on the plain fast path */
+        const dg_qpath *qps[8];
+        int nq = P->lossy ? 0 : dg_gemm_qpaths(&P->k, W, qps, 8);
+        for (int qi = 0; qi < nq; qi++) {
+            const dg_qpath *qpi = qps[qi];
+            dg_qact qa;
+            size_t qb = dg_qact_bytes(qpi, n, W);
+            void *buf = aligned_alloc(64, (qb + 63) & ~(size_t)63);
+            dg_qact_init(&qa, qpi, buf, n, W);
+            dg_qact_quantize(pool, &qa, X, ldx);
+            for (size_t i = 0; i < (size_t)n * ldy; i++) Y[i] = NAN;
+            dg_gemm_q(&P->k, pool, W, &qa, Y, ldy);
+            e = compare(Y, ldy, ref, n, rows);
+            /* int8 over fewer than 64 outputs: the RMS of a handful of errors scatters
+             * widely around its ~0.5% (measured 1.04% on 8 outputs of affine8, cols 64) */
+            double qt = !qpi->lossy ? Q16_TOL : (double)n * rows < 64 ? 1.5 * Q8_TOL : Q8_TOL;
+            CHECK(e.rms_rel <= qt, "dg_gemm_q %s %s %s rows=%d cols=%d n=%d: rms err %.3g", dg_isa_name(P->isa),
+                  qpi->name, kind_name(W, kb), rows, cols, n, e.rms_rel);
+            note_q(P, qpi->lossy, e.rms_rel);
+            /* sub-range through dg_gemm_rows_q: the same values, neighbours untouched */
+            for (size_t i = 0; i < (size_t)n * ldy; i++) Y[i] = 12345.0f;
+            dg_gemm_rows_q(&P->k, 0, W, r0, r1, &qa, Y, ldy);
+            float *Y2 = malloc(sizeof(float) * (size_t)n * ldy);
+            dg_gemm_q(&P->k, pool, W, &qa, Y2, ldy);
+            int same = 1;
+            for (int i = 0; i < n; i++)
+                for (int r = 0; r < ldy; r++) {
+                    float y = Y[(size_t)i * ldy + r];
+                    if (r < r0 || r >= r1) same &= y == 12345.0f;
+                    else if (r < rows) same &= y == Y2[(size_t)i * ldy + r];
+                }
+            CHECK(same, "dg_gemm_rows_q %s %s %s [%d,%d) differs from dg_gemm_q or touches neighbours",
+                  dg_isa_name(P->isa), qpi->name, kind_name(W, kb), r0, r1);
+            free(Y2);
+            free(buf);
         }
     }
     free(X); free(Wd); free(ref); free(Y);
@@ -238,51 +241,53 @@ static void check_tn(path *paths, int np, dg_pool *pool, const tmat *t, int n) {
     free(P); free(Wd); free(ref); free(Y);
 }
 
-/* The AVX2 expansion must give exactly the scalar expansion's values. */
-static void check_expand(const tmat *t) {
+/* Every table's expansion and packing must give exactly the portable values. */
+static void check_expand(const dg_isa *isas, int n_isas, const tmat *t) {
     const dg_mat *W = &t->m;
     float *a = malloc(sizeof(float) * W->cols), *b = malloc(sizeof(float) * W->cols);
+    float *pa = aligned_alloc(64, sizeof(float) * DG_KC * DG_NR), *pb = aligned_alloc(64, sizeof(float) * DG_KC * DG_NR),
+          *tmp = aligned_alloc(64, sizeof(float) * DG_KC * DG_NR);
     char kb[32];
-    int same = 1;
-    for (int r = 0; r < W->rows && r < 8; r++) {
-        int c0 = W->cols > 40 ? 8 * (r % 3) + (r == 5) : 0, nc = W->cols - c0 - (r & 1);
-        dg_mat_row_range(W, r, c0, nc, a);
-        dg_expand_avx2(W, r, c0, nc, b);
-        same &= memcmp(a, b, sizeof(float) * nc) == 0;
+    for (int ii = 0; ii < n_isas; ii++) {
+        const dg_isa_table *tb = dg_isa_table_get(isas[ii]);
+        int same = 1, psame = 1;
+        for (int r = 0; r < W->rows && r < 8; r++) {
+            int c0 = W->cols > 40 ? 8 * (r % 3) + (r == 5) : 0, nc = W->cols - c0 - (r & 1);
+            dg_mat_row_range(W, r, c0, nc, a);
+            tb->expand(W, r, c0, nc, b);
+            same &= memcmp(a, b, sizeof(float) * nc) == 0;
+        }
+        int nr = W->rows < DG_NR ? W->rows : DG_NR - 3, kc = W->cols < DG_KC ? W->cols : DG_KC;
+        dg_pack_c(W, 0, nr, 0, kc, pa, tmp);
+        tb->pack(W, 0, nr, 0, kc, pb, tmp);
+        psame = memcmp(pa, pb, sizeof(float) * (size_t)kc * DG_NR) == 0;
+        CHECK(same && psame, "%s expansion/packing of %s cols=%d differs from the portable one (expand %d, pack %d)",
+              dg_isa_name(isas[ii]), kind_name(W, kb), W->cols, same, psame);
     }
-    CHECK(same, "dg_expand_avx2 %s cols=%d differs from the scalar expansion", kind_name(W, kb), W->cols);
-    free(a); free(b);
+    free(a); free(b); free(pa); free(pb); free(tmp);
 }
 
 int main(void) {
     (void)t_golden;
-    dg_cpu cpu;
-    dg_cpu_detect(&cpu);
-    int have_avx2 = cpu.avx2 && cpu.fma && cpu.f16c;
+    dg_isa isas[T_MAX_ISAS];
+    int n_isas = t_isas(isas);
     dg_pool *pool = dg_pool_new(2);
-    path paths[5];
+    path paths[3 * T_MAX_ISAS];
     int np = 0;
-    dg_isa isas[2] = {DG_ISA_C, DG_ISA_AVX2};
-    for (int ii = 0; ii < 2; ii++) {
-        if (isas[ii] == DG_ISA_AVX2 && !have_avx2) { printf("AVX2 path: skipped (CPU lacks avx2/fma/f16c)\n"); continue; }
-        for (int precise = 1; precise >= 0; precise--) {
+    for (int ii = 0; ii < n_isas; ii++) {
+        const dg_isa_table *tb = dg_isa_table_get(isas[ii]);
+        int has_lossy = 0;
+        for (const dg_qpath *const *q = tb->qpaths; q && *q; q++) has_lossy |= (*q)->lossy;
+        /* precise; fast; fast with the lossy paths allowed (where the table has one) */
+        for (int v = 0; v < 2 + has_lossy; v++) {
             memset(&paths[np], 0, sizeof paths[np]);
             paths[np].isa = isas[ii];
-            paths[np].precise = precise;
-            if (!dg_kernels_init(&paths[np].k, isas[ii], precise, 2, 4096)) { CHECK(0, "dg_kernels_init"); return 1; }
-            paths[np].k.int8 = 0;   /* not from the environment: each path is pinned */
+            paths[np].precise = v == 0;
+            paths[np].lossy = v == 2;
+            if (!dg_kernels_init(&paths[np].k, isas[ii], v == 0, v == 2, 2, 4096)) { CHECK(0, "dg_kernels_init"); return 1; }
             np++;
-            if (isas[ii] == DG_ISA_AVX2 && !precise) {   /* the opt-in int8 path for 4-bit */
-                memset(&paths[np], 0, sizeof paths[np]);
-                paths[np].isa = isas[ii];
-                paths[np].int8 = 1;
-                if (!dg_kernels_init(&paths[np].k, isas[ii], 0, 2, 4096)) { CHECK(0, "dg_kernels_init"); return 1; }
-                paths[np].k.int8 = 1;
-                np++;
-            }
         }
     }
-    printf("AVX-512/AMX paths: not built (no kernels in this build)\n");
 
     struct { dg_wkind kind; int bits, group; } kinds[] = {
         {DG_W_F32, 0, 0}, {DG_W_BF16, 0, 0}, {DG_W_F16, 0, 0},
@@ -299,7 +304,7 @@ int main(void) {
                 int cols = colss[ci], g = kinds[ki].group;
                 if (g && cols % g) continue;
                 tmat t = make_mat(kinds[ki].kind, rowss[ri], cols, kinds[ki].bits, g);
-                if (have_avx2) check_expand(&t);
+                check_expand(isas, n_isas, &t);
                 for (int ni = 0; ni < 7; ni++) {
                     if (quick && (double)rowss[ri] * cols * ns[ni] > 3e7) continue;
                     /* the widest shapes only where a quantized path runs (the others are
@@ -329,9 +334,9 @@ int main(void) {
         free_mat(&t);
     }
     for (int p = 0; p < np; p++) {
-        printf("path %-4s %-7s%-5s: exact max rel err %.3g over %d gemm checks (+ gemm_tn); int16 rms rel err max %.3g, "
+        printf("path %-7s %-7s%-6s: exact max rel err %.3g over %d gemm checks (+ gemm_tn); int16 rms rel err max %.3g, "
                "quadratic mean %.3g over %d; int8 rms rel err max %.3g, quadratic mean %.3g over %d\n",
-               dg_isa_name(paths[p].isa), paths[p].precise ? "precise" : "fast", paths[p].int8 ? "+int8" : "",
+               dg_isa_name(paths[p].isa), paths[p].precise ? "precise" : "fast", paths[p].lossy ? "+lossy" : "",
                paths[p].worst_exact, paths[p].n_exact, paths[p].worst_q16,
                paths[p].n_q16 ? sqrt(paths[p].q16_num / paths[p].n_q16) : 0.0, paths[p].n_q16, paths[p].worst_q8,
                paths[p].q8_cnt ? sqrt(paths[p].q8_num / paths[p].q8_cnt) : 0.0, paths[p].n_q8);

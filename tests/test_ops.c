@@ -1,8 +1,7 @@
-/* Row operations: the AVX2 softcap and softmax against double-precision references. */
+/* Row operations: every kernel path's softcap and softmax against double-precision references. */
 #include <math.h>
 #include <stdlib.h>
-#include "core/cpu.h"
-#include "kernels/ops.h"
+#include "isa_list.h"
 #include "t.h"
 
 static double uni(unsigned long long *s) {
@@ -11,19 +10,19 @@ static double uni(unsigned long long *s) {
 }
 
 int main(void) {
-    dg_cpu cpu;
-    dg_cpu_detect(&cpu);
+    dg_isa isas[T_MAX_ISAS];
+    int n_isas = t_isas(isas);
     const int n = 262144 + 7;
     float *z = malloc(n * sizeof *z), *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
     unsigned long long s = 42;
     for (int i = 0; i < n; i++) z[i] = (float)((uni(&s) - 0.5) * 240.0);   /* pre-softcap logits, |z| < 120 */
     z[0] = 0.0f; z[1] = 1e-8f; z[2] = -0.3f; z[3] = 18.75f;
-    for (int pass = 0; pass < 2; pass++) {
-        dg_isa isa = pass ? DG_ISA_AVX2 : DG_ISA_C;
-        if (isa == DG_ISA_AVX2 && !cpu.avx2) { printf("avx2 path skipped: CPU lacks AVX2\n"); continue; }
+    for (int pass = 0; pass < n_isas; pass++) {
+        dg_isa isa = isas[pass];
+        const dg_isa_table *t = dg_isa_table_get(isa);
         double worst = 0;
         for (int i = 0; i < n; i++) a[i] = z[i];
-        dg_softcap_isa(isa, a, n, 30.0);
+        t->softcap(a, n, 30.0);
         for (int i = 0; i < n; i++) {
             double ref = 30.0 * tanh((double)z[i] / 30.0), err = fabs(a[i] - ref);
             if (err > worst) worst = err;
@@ -32,7 +31,7 @@ int main(void) {
         printf("%s softcap: max abs err %.3e over %d values\n", dg_isa_name(isa), worst, n);
         for (int i = 0; i < n; i++) b[i] = z[i] / 0.6f / 4.0f;
         for (int i = 0; i < n; i++) a[i] = b[i];
-        dg_softmax_isa(isa, a, n);
+        t->softmax(a, n);
         double mx = -INFINITY, sum = 0, rel = 0, tot = 0;
         for (int i = 0; i < n; i++) if (b[i] > mx) mx = b[i];
         for (int i = 0; i < n; i++) sum += exp((double)b[i] - mx);

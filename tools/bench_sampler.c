@@ -3,7 +3,6 @@
  *          $(pkg-config --libs libcjson) -lpthread -lm -o build/bench_sampler
  * usage: build/bench_sampler [L V [reps [threads...]]]   (default threads: 1 2) */
 #include "dgemma.h"
-#include "core/cpu.h"
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -37,15 +36,12 @@ int main(int argc, char **argv) {
     for (int r = 0; r < L; r += 3) logits[(size_t)r * V + (r * 7919) % V] = 29.0f;
     dg_gen_params p;
     dg_gen_params_default(&p);
-    dg_cpu cpu;
-    dg_cpu_detect(&cpu);
     printf("sampler step, L=%d V=%d (%.0f MB of logits), median of %d\n", L, V, n * 4 / 1e6, reps);
-    dg_isa isas[2] = {DG_ISA_C, DG_ISA_AVX2};
-    for (int i = 0; i < (cpu.avx2 ? 2 : 1); i++)
-        for (int t = 0; t < nt; t++) {
+    for (int i = DG_ISA_C; i < DG_ISA_COUNT; i++)
+        for (int t = 0; t < nt && dg_isa_available((dg_isa)i); t++) {
             dg_sampler *s;
             dg_error err;
-            if (dg_sampler_new(L, V, threads[t], isas[i], &s, &err)) { fprintf(stderr, "%s\n", err.msg); return 1; }
+            if (dg_sampler_new(L, V, threads[t], (dg_isa)i, &s, &err)) { fprintf(stderr, "%s\n", err.msg); return 1; }
             double best[64], sum = 0;
             int R = reps < 64 ? reps : 64;
             for (int r = 0; r < R; r++) {
@@ -58,7 +54,7 @@ int main(int argc, char **argv) {
             }
             for (int u = 0; u < R; u++)         /* insertion sort for the median */
                 for (int v = u; v > 0 && best[v] < best[v - 1]; v--) { double tmp = best[v]; best[v] = best[v - 1]; best[v - 1] = tmp; }
-            printf("  %-5s threads %d: %8.1f ms/step  (%.2f GB/s of logits; mean H %.3f)\n", dg_isa_name(isas[i]), threads[t],
+            printf("  %-5s threads %d: %8.1f ms/step  (%.2f GB/s of logits; mean H %.3f)\n", dg_isa_name((dg_isa)i), threads[t],
                    best[R / 2] * 1e3, n * 4 / best[R / 2] / 1e9, sum / R);
             dg_sampler_free(s);
         }

@@ -8,6 +8,7 @@
 int cmd_check_golden(int argc, char **argv);
 int cmd_mkmodel(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_kernels(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_chat(int argc, char **argv);
 int cmd_bench(int argc, char **argv);

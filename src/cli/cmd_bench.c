@@ -43,8 +43,7 @@ int cmd_bench(int argc, char **argv) {
         else if (!strcmp(a, "--layers")) { VAL(); if (!cli_int(a, v, 1, 1000, &layers)) return 2; }
         else if (!strcmp(a, "--isa")) {
             VAL();
-            isa = -1;
-            for (int k = DG_ISA_AUTO; k <= DG_ISA_AMX; k++) if (!strcmp(v, dg_isa_name((dg_isa)k))) isa = k;
+            isa = dg_isa_parse(v);
             if (isa < 0) { fprintf(stderr, "dgemma bench: unknown kernel path '%s'\n", v); return 2; }
         }
         else if (!strcmp(a, "--precise")) precise = 1;

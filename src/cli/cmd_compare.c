@@ -84,15 +84,14 @@ int cmd_compare(int argc, char **argv) {
     int rc = 1;
     printf("%s: %d layers, %s, prompt %ld tokens, canvas %d\n", dir, mi.n_layers, mi.quantized ? "MLX affine" : "bf16/f32", plen, L);
     if (!one_path(m, 1, DG_ISA_C, (int)threads, prompt, (int)plen, canvas, NULL, &ref, &err)) { cli_report(&err); goto out; }
-    const dg_isa paths[] = {DG_ISA_C, DG_ISA_AVX2};
-    for (size_t p = 0; p < sizeof paths / sizeof *paths; p++)
+    for (int p = DG_ISA_C; p < DG_ISA_COUNT; p++)
         for (int precise = 1; precise >= 0; precise--) {
-            if (paths[p] == DG_ISA_C && precise) continue;   /* the reference itself */
+            if (!dg_isa_available((dg_isa)p) || (p == DG_ISA_C && precise)) continue;   /* C precise: the reference itself */
             run got = {0};
             dg_error e2 = {0};
             char label[64];
-            snprintf(label, sizeof label, "%s %s", dg_isa_name(paths[p]), precise ? "precise" : "fast");
-            if (!one_path(m, precise, paths[p], (int)threads, prompt, (int)plen, canvas, ref.step1, &got, &e2)) {
+            snprintf(label, sizeof label, "%s %s", dg_isa_name((dg_isa)p), precise ? "precise" : "fast");
+            if (!one_path(m, precise, (dg_isa)p, (int)threads, prompt, (int)plen, canvas, ref.step1, &got, &e2)) {
                 printf("  %-28s not run: %s\n", label, e2.msg);
             } else {
                 char l1[96], l2[96];
@@ -103,7 +102,7 @@ int cmd_compare(int argc, char **argv) {
                 if (!precise) {
                     /* step 2 fed by this path's own step 1: includes the drift of its input */
                     run own = {0};
-                    if (one_path(m, precise, paths[p], (int)threads, prompt, (int)plen, canvas, NULL, &own, &e2)) {
+                    if (one_path(m, precise, (dg_isa)p, (int)threads, prompt, (int)plen, canvas, NULL, &own, &e2)) {
                         snprintf(l2, sizeof l2, "%s, step 2 (own self-cond)", label);
                         report(l2, ref.step2, own.step2, L, V);
                     }

@@ -14,6 +14,7 @@ static const command commands[] = {
     {"bench", cmd_bench, "bench -m DIR            prefill and denoising-step speed with a breakdown"},
     {"serve", cmd_serve, "serve -m DIR            OpenAI-compatible HTTP server (see 'dgemma serve --help')"},
     {"compare", cmd_compare, "compare -m DIR          fast kernel paths vs the precise path (logits error, argmax)"},
+    {"kernels", cmd_kernels, "kernels                 the kernel paths of this build on this CPU (DGEMMA_ISA values)"},
     {"info", cmd_info, "info -m DIR             print a checkpoint's geometry and size"},
     {"tokenize", cmd_tokenize, "tokenize -m DIR TEXT|-  print the token ids of a text"},
     {"detokenize", cmd_detokenize, "detokenize -m DIR IDS|- print the text of token ids"},

@@ -60,62 +60,29 @@ void dg_cpu_detect(dg_cpu *c) {
 #endif
 }
 
-static int isa_supported(const dg_cpu *c, dg_isa isa) {
+int dg_cpu_supports(const dg_cpu *c, dg_isa isa) {
     switch (isa) {
     case DG_ISA_C: return 1;
     case DG_ISA_AVX2: return c->avx2 && c->fma && c->f16c;
-    case DG_ISA_AVX512: return c->avx512f && c->avx512bw && c->avx512vl && c->avx512vnni;
-    case DG_ISA_AMX: return c->amx_usable && isa_supported(c, DG_ISA_AVX512);
+    case DG_ISA_AVX512: return dg_cpu_supports(c, DG_ISA_AVX2) && c->avx512f && c->avx512bw && c->avx512vl && c->avx512vnni;
+    case DG_ISA_AMX: return c->amx_usable && dg_cpu_supports(c, DG_ISA_AVX512);
     default: return 0;
     }
 }
 
-/* Paths with kernels in this build, best first. */
-static const dg_isa implemented[] = {DG_ISA_AVX2, DG_ISA_C};
-
-dg_isa dg_cpu_best_isa(const dg_cpu *c) {
-    for (size_t i = 0; i < sizeof implemented / sizeof *implemented; i++)
-        if (isa_supported(c, implemented[i])) return implemented[i];
-    return DG_ISA_C;
-}
+static const char *const isa_names[] = {
+    [DG_ISA_AUTO] = "auto", [DG_ISA_C] = "c", [DG_ISA_AVX2] = "avx2", [DG_ISA_AVX512] = "avx512",
+    [DG_ISA_AMX] = "amx", [DG_ISA_NEON] = "neon", [DG_ISA_DOTPROD] = "dotprod", [DG_ISA_I8MM] = "i8mm",
+};
 
 const char *dg_isa_name(dg_isa isa) {
-    switch (isa) {
-    case DG_ISA_AUTO: return "auto";
-    case DG_ISA_C: return "c";
-    case DG_ISA_AVX2: return "avx2";
-    case DG_ISA_AVX512: return "avx512";
-    case DG_ISA_AMX: return "amx";
-    }
-    return "?";
+    return (unsigned)isa < sizeof isa_names / sizeof *isa_names && isa_names[isa] ? isa_names[isa] : "?";
 }
 
 int dg_isa_parse(const char *s) {
-    if (!s || !*s || !strcmp(s, "auto")) return DG_ISA_AUTO;
-    if (!strcmp(s, "c") || !strcmp(s, "portable")) return DG_ISA_C;
-    if (!strcmp(s, "avx2")) return DG_ISA_AVX2;
-    if (!strcmp(s, "avx512")) return DG_ISA_AVX512;
-    if (!strcmp(s, "amx")) return DG_ISA_AMX;
+    if (!s || !*s) return DG_ISA_AUTO;
+    if (!strcmp(s, "portable")) return DG_ISA_C;
+    for (size_t i = 0; i < sizeof isa_names / sizeof *isa_names; i++)
+        if (isa_names[i] && !strcmp(s, isa_names[i])) return (int)i;
     return -1;
-}
-
-dg_status dg_cpu_resolve_isa(dg_isa want, dg_isa *out, dg_error *err) {
-    dg_cpu c;
-    dg_cpu_detect(&c);
-    if (want == DG_ISA_AUTO) {
-        const char *env = getenv("DGEMMA_ISA");
-        int e = dg_isa_parse(env);
-        if (e < 0) return dg_fail(err, DG_ERR_ARG, "DGEMMA_ISA=%s: expected amx, avx512, avx2, c or auto", env);
-        want = (dg_isa)e;
-    }
-    if (want == DG_ISA_AUTO) { *out = dg_cpu_best_isa(&c); return DG_OK; }
-    int have = 0;
-    for (size_t i = 0; i < sizeof implemented / sizeof *implemented; i++)
-        if (implemented[i] == want) have = 1;
-    if (!have)
-        return dg_fail(err, DG_ERR_UNSUPPORTED, "kernel path '%s' is not built into this dgemma", dg_isa_name(want));
-    if (!isa_supported(&c, want))
-        return dg_fail(err, DG_ERR_UNSUPPORTED, "this CPU cannot run the '%s' kernel path", dg_isa_name(want));
-    *out = want;
-    return DG_OK;
 }

@@ -1,4 +1,4 @@
-/* CPU feature detection and kernel-path selection (AMX -> AVX-512 -> AVX2 -> C). */
+/* CPU feature detection. */
 #ifndef DG_CORE_CPU_H
 #define DG_CORE_CPU_H
 #include "dgemma.h"
@@ -11,11 +11,8 @@ typedef struct dg_cpu {
 } dg_cpu;
 
 void dg_cpu_detect(dg_cpu *c);
-/* Best ISA the CPU supports. */
-dg_isa dg_cpu_best_isa(const dg_cpu *c);
-/* Resolve a request (AUTO consults env DGEMMA_ISA); fails if the CPU lacks it. */
-dg_status dg_cpu_resolve_isa(dg_isa want, dg_isa *out, dg_error *err);
-/* Parses "amx", "avx512", "avx2", "c"/"portable", "auto". Returns -1 if unknown. */
-int dg_isa_parse(const char *s);
+/* The CPU (and the OS) can run code of this ISA. Which ISAs a build has kernels for is the
+ * kernel tables' business (kernels/isa.h). */
+int dg_cpu_supports(const dg_cpu *c, dg_isa isa);
 
 #endif

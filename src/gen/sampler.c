@@ -1,8 +1,7 @@
 /* The sampler step (GENERATION.md §4.2-4.4): rows in parallel over the pool, then the
  * entropy-bound acceptance and the renoise on the calling thread. */
 #include "gen/rng.h"
-#include "gen/sampler_row.h"
-#include "core/cpu.h"
+#include "kernels/isa.h"
 #include "core/error.h"
 #include "core/pool.h"
 #include <math.h>
@@ -44,13 +43,13 @@ dg_status dg_sampler_new(int L, int V, int n_threads, dg_isa isa, dg_sampler **o
         dg_sampler_free(s);
         return dg_fail(err, DG_ERR_NOMEM, "sampler: out of memory (threads %d)", n_threads);
     }
-    dg_cpu cpu;
-    dg_cpu_detect(&cpu);
-    if (isa == DG_ISA_AVX2 && !cpu.avx2) {
+    const dg_isa_table *t;
+    dg_status st = dg_isa_resolve(isa, &t, err);
+    if (st) {
         dg_sampler_free(s);
-        return dg_fail(err, DG_ERR_UNSUPPORTED, "sampler: AVX2 requested but the CPU lacks it");
+        return st;
     }
-    s->row = (isa != DG_ISA_C && cpu.avx2) ? dg_sample_row_avx2 : dg_sample_row_c;
+    s->row = t->sample_row;
     *out = s;
     return DG_OK;
 }

@@ -5,8 +5,9 @@
  * per group). Kernels never copy or dequantize a whole matrix; they expand a few rows at a time.
  *
  * Paths: the precise path (fp32 activations, weights expanded exactly to fp32, fp32 accumulation)
- * is the reference the golden checks use; fast paths (int16 or int8 activations, ...) are chosen
- * by dg_kernels.precise = 0 and the ISA, and are tested against the precise one. */
+ * is the reference the golden checks use; fast paths (integer GEMMs with int16 or int8
+ * activations) are chosen by dg_kernels.precise = 0 and the ISA's table (kernels/isa.h), and
+ * are tested against the precise one. */
 #ifndef DG_KERNELS_GEMM_H
 #define DG_KERNELS_GEMM_H
 #include <stddef.h>
@@ -26,28 +27,31 @@ typedef struct dg_mat {
     int bits, group;                /* AFFINE only */
 } dg_mat;
 
+typedef struct dg_isa_table dg_isa_table;
+typedef struct dg_qpath dg_qpath;
+
 typedef struct dg_kernels {
+    const dg_isa_table *t;  /* the ISA's kernels (kernels/isa.h) */
     dg_isa isa;
-    int precise;
-    /* Fast path for 4-bit affine weights: 0 (default) = int16 activations (near-exact,
-     * ~1e-5 relative error per product); 1 = int8 activations (faster, ~0.5% per product, which
-     * compounds to several % on the logits). Set by the context after dg_kernels_init. */
-    int int8;
+    int precise;            /* 1: fp32 path only */
+    int lossy;              /* fast path may take lossy integer paths (int8 activations) */
     int n_threads;
-    float **scratch;        /* per thread: packed panels, fast-path space (see gemm.c) */
-    size_t scratch_floats;
+    void **scratch;         /* per thread: packed panels, integer-path repacking */
+    size_t scratch_bytes;
     int max_cols;
     /* Fast path only: quantized activations, shared by the tasks of one dg_gemm call (so
      * dg_gemm must not run concurrently with itself on one dg_kernels), and per thread for
      * dg_gemm_rows. Each holds DG_QROWS rows of max_cols columns; more rows go in chunks. */
     void *qshared;
     void **qthread;
+    size_t qbytes;
 } dg_kernels;
 
 #define DG_QROWS 256
 
-/* Allocates per-thread scratch for matrices of up to max_cols columns. */
-int dg_kernels_init(dg_kernels *k, dg_isa isa, int precise, int n_threads, int max_cols);
+/* Sets up the kernels of `isa` (resolved: dg_isa_resolve) with per-thread scratch for matrices
+ * of up to max_cols columns. lossy: see dg_kernels. Returns 0 when out of memory. */
+int dg_kernels_init(dg_kernels *k, dg_isa isa, int precise, int lossy, int n_threads, int max_cols);
 void dg_kernels_free(dg_kernels *k);
 
 /* Y[i, r] = sum_j X[i, j] * W[r, j] for i < n, r < W->rows (row strides ldx, ldy in floats).
@@ -68,41 +72,32 @@ void dg_gemm_tn(const dg_kernels *k, dg_pool *pool, const dg_mat *W,
 /* Bytes of the stored matrix (codes + scales + biases for affine). */
 size_t dg_mat_bytes(const dg_mat *W);
 
-/* Activations quantized for the int8 path (precise == 0, AVX2, MLX affine weights of 4 or 8 bits
- * with a group size that is a multiple of 64). Each row is quantized per 64-column block to
- * symmetric int8, q = round(x / s) with s = max|x| / 127; blocks are padded to a multiple of 8
- * (zero codes, zero scales). The layout depends on the weights' bits (qgemm_avx2.c): for 4-bit
- * weights, int8 codes interleaved across 8 blocks (dword lane L of each 32-byte step belongs to
- * block L) to match the kernel's repacked weights; for 8-bit weights, int16 codes in natural
- * order (u8 codes times int8 would saturate the 16-bit pair sums of maddubs). Quantize once, use
- * for every matrix with the same input (q/k/v, gate/up), via dg_gemm_q / dg_gemm_rows_q. */
+/* Activations quantized for one integer path (kernels/isa.h, dg_qpath): codes in the path's
+ * layout, and for the blocked affine layouts an fp32 scale per 64-column block and ssum =
+ * scale * (sum of the block's codes), which carries the weights' bias term. Quantize once, use
+ * for every matrix with the same input through dg_gemm_q / dg_gemm_rows_q. */
 typedef struct dg_qact {
+    const dg_qpath *path;
     int n, cols, bits;
-    int wide;           /* 1: int16 codes (dg_qact16_init), 0: the int8 layouts above */
     int nblocks;        /* 64-column blocks, padded to a multiple of 8 */
     size_t row_bytes;   /* stride of q, a multiple of 64 */
     uint8_t *q;         /* [n][row_bytes] */
     float *scale;       /* [n][nblocks] */
-    float *ssum;        /* [n][nblocks]: scale * (sum of the block's codes), for the bias term */
+    float *ssum;        /* [n][nblocks] */
 } dg_qact;
 
-/* Bytes of buffer (64-byte aligned) dg_qact_init needs for n rows of cols columns. */
-size_t dg_qact_bytes(int n, int cols, int bits);
-/* Lays q out in buf. Returns 0 if the int8 path cannot serve (bits, cols % 64). */
-int dg_qact_init(dg_qact *q, void *buf, int n, int cols, int bits);
-/* The int16 layout (default fast path): each 64-column block quantized to symmetric int16,
- * q = round(x / s) with s = max|x| / 32767, codes interleaved across 8 blocks (dword lane L of
- * each 32-byte step belongs to block L; order within a block per bits, see qgemm16_avx2.c).
- * Same size as the 8-bit int8 layout; scale and ssum as above. dg_qact_quantize, dg_gemm_q and
- * dg_gemm_rows_q take either layout. */
-size_t dg_qact16_bytes(int n, int cols, int bits);
-int dg_qact16_init(dg_qact *q, void *buf, int n, int cols, int bits);
+/* The integer path dg_gemm takes on its own for W (NULL: the fp32 path). */
+const dg_qpath *dg_gemm_qpath(const dg_kernels *k, const dg_mat *W);
+/* The paths of this context's ISA that can compute W, preferred first; returns their count
+ * (at most max). Empty on the precise path. */
+int dg_gemm_qpaths(const dg_kernels *k, const dg_mat *W, const dg_qpath **out, int max);
+const char *dg_qpath_name(const dg_qpath *p);
+/* Activation buffer bytes for n rows of W, and its layout (the path must serve W). */
+size_t dg_qact_bytes(const dg_qpath *p, int n, const dg_mat *W);
+void dg_qact_init(dg_qact *q, const dg_qpath *p, void *buf, int n, const dg_mat *W);
 /* Quantizes X[n = q->n, q->cols] (row stride ldx) into q, in parallel. */
 void dg_qact_quantize(dg_pool *pool, dg_qact *q, const float *X, int ldx);
-/* True if dg_gemm_q / dg_gemm_rows_q can take W with activations quantized for W->bits
- * (fast path, AVX2 ISA, 4/8-bit affine, group a multiple of 64). */
-int dg_gemm_q_ok(const dg_kernels *k, const dg_mat *W);
-/* dg_gemm / dg_gemm_rows with pre-quantized activations (q->n rows; q->bits == W->bits). */
+/* dg_gemm / dg_gemm_rows with pre-quantized activations (q->n rows, laid out for W). */
 void dg_gemm_q(const dg_kernels *k, dg_pool *pool, const dg_mat *W, const dg_qact *q, float *Y, int ldy);
 void dg_gemm_rows_q(const dg_kernels *k, int thread, const dg_mat *W, int r0, int r1,
                     const dg_qact *q, float *Y, int ldy);

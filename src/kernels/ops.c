@@ -40,13 +40,3 @@ void dg_softmax(float *p, int n) {
     for (int v = 0; v < n; v++) { p[v] = (float)exp((double)p[v] - mx); s += p[v]; }
     for (int v = 0; v < n; v++) p[v] = (float)(p[v] / s);
 }
-
-void dg_softcap_isa(dg_isa isa, float *z, int n, double cap) {
-    if (isa != DG_ISA_C) dg_softcap_avx2(z, n, cap);
-    else dg_softcap(z, n, cap);
-}
-
-void dg_softmax_isa(dg_isa isa, float *p, int n) {
-    if (isa != DG_ISA_C) dg_softmax_avx2(p, n);
-    else dg_softmax(p, n);
-}

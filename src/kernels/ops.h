@@ -1,4 +1,4 @@
-/* Row-wise elementwise operations of the forward pass (fp32). */
+/* Row-wise elementwise operations of the forward pass (fp32), portable. */
 #ifndef DG_KERNELS_OPS_H
 #define DG_KERNELS_OPS_H
 #include "dgemma.h"
@@ -13,11 +13,6 @@ void dg_rope(float *x, const float *cs, const float *sn, int D);
 void dg_softcap(float *z, int n, double cap);
 /* p = softmax(p) in place (sum in double). */
 void dg_softmax(float *p, int n);
-
-/* The same on a kernel path (AVX2 when asked for and built; else portable). */
-void dg_softcap_isa(dg_isa isa, float *z, int n, double cap);
-void dg_softmax_isa(dg_isa isa, float *p, int n);
-void dg_softcap_avx2(float *z, int n, double cap);
-void dg_softmax_avx2(float *p, int n);
+/* (The logits-block row ops have per-ISA versions in the kernel tables: kernels/isa.h.) */
 
 #endif

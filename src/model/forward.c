@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 #include "core/error.h"
+#include "kernels/isa.h"
 #include "kernels/ops.h"
 #include "model/attention.h"
 #include "model/context.h"
@@ -289,16 +290,16 @@ dg_status dg_forward_encode(dg_ctx *c, int seq, const int32_t *ids, int n, dg_er
 }
 
 /* Softmax of each row in place (the self-conditioning probabilities). */
-typedef struct { float *p; int V; dg_isa isa; } softmax_job;
+typedef struct { float *p; int V; const dg_isa_table *t; } softmax_job;
 static void softmax_row(void *user, int i, int thread) {
     softmax_job *j = user;
-    dg_softmax_isa(j->isa, j->p + (size_t)i * j->V, j->V);
+    j->t->softmax(j->p + (size_t)i * j->V, j->V);
 }
 
-typedef struct { float *z; int V; double cap; dg_isa isa; } softcap_job;
+typedef struct { float *z; int V; double cap; const dg_isa_table *t; } softcap_job;
 static void softcap_row(void *user, int i, int thread) {
     softcap_job *j = user;
-    dg_softcap_isa(j->isa, j->z + (size_t)i * j->V, j->V, j->cap);
+    j->t->softcap(j->z + (size_t)i * j->V, j->V, j->cap);
 }
 
 dg_status dg_forward_decode(dg_ctx *c, int n_seq, const int *seqs, const int32_t *const *canvases,
@@ -319,7 +320,7 @@ dg_status dg_forward_decode(dg_ctx *c, int n_seq, const int *seqs, const int32_t
         for (int s = 0; s < n_seq; s++) {
             float *soft = c->a + (size_t)s * L * H;
             if (!sc[s]) { memset(soft, 0, (size_t)L * H * sizeof *soft); continue; }
-            softmax_job sj = {sc[s], V, c->k.isa};
+            softmax_job sj = {sc[s], V, c->k.t};
             dg_pool_run(c->pool, L, softmax_row, &sj);
             dg_gemm_tn(&c->k, c->pool, &m->embed, sc[s], L, V, soft, H);
             c->prof.flops += 2.0 * L * (double)V * H;
@@ -358,7 +359,7 @@ dg_status dg_forward_decode(dg_ctx *c, int n_seq, const int *seqs, const int32_t
     for (int s = 0; s < n_seq; s++) {
         mm(c, &m->embed, c->xn + (size_t)s * L * H, L, H, logits[s], V);
         if (c->tap) tap(c, "dec.prelogits", -1, logits[s], L, V, 0);
-        softcap_job cj = {logits[s], V, cfg->softcap, c->k.isa};
+        softcap_job cj = {logits[s], V, cfg->softcap, c->k.t};
         dg_pool_run(c->pool, L, softcap_row, &cj);
     }
     double t3 = now();

@@ -3,8 +3,7 @@
 set -e
 for d in tests/golden/*/; do
     [ -f "$d/model.safetensors" ] || continue
-    for isa in c avx2; do
-        if [ "$isa" = avx2 ] && ! grep -q avx2 /proc/cpuinfo; then continue; fi
+    for isa in $("$DG" kernels --available); do
         echo "== $d ($isa)"
         DGEMMA_ISA=$isa "$DG" check-golden "$d" | grep -v '(debug)'
     done

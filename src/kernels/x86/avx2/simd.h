@@ -5,7 +5,7 @@
 #include <immintrin.h>
 #include <stdint.h>
 #include "core/numeric.h"
-#include "kernels/gemm_internal.h"
+#include "kernels/x86/avx2/avx2.h"
 
 /* Transposes 8 rows of 8 lanes in place: r[t][s] becomes r[s][t]. */
 __attribute__((always_inline)) static inline void dg_transpose8_avx2(__m256 r[8]) {

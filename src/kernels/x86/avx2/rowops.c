@@ -4,7 +4,7 @@
  * and an odd polynomial below, where the subtraction would cancel. */
 #include <immintrin.h>
 #include <math.h>
-#include "kernels/ops.h"
+#include "kernels/x86/avx2/avx2.h"
 
 static inline __m256 exp8(__m256 x) {
     const __m256 hi = _mm256_set1_ps(88.3762626647949f), lo = _mm256_set1_ps(-88.3762626647949f);

@@ -6,8 +6,8 @@
  * and the running sum in double. The row is walked four times: max, exp+sums (per-block sums
  * kept), sample (re-exponentiates only the block where the running sum crosses t), pl.
  * pl is written last so that it may alias logits. */
-#ifndef DG_GEN_SAMPLER_ROW_H
-#define DG_GEN_SAMPLER_ROW_H
+#ifndef DG_KERNELS_SAMPLE_ROW_H
+#define DG_KERNELS_SAMPLE_ROW_H
 #include <stdint.h>
 
 typedef struct dg_row_result {
@@ -20,9 +20,7 @@ typedef struct dg_row_result {
 /* u = uniform01(rng(seed, 2, c, k, pos)); invT = 1/T computed in double. */
 typedef void (*dg_row_fn)(const float *logits, float *pl, int V, double invT, double u, dg_row_result *r);
 
-void dg_sample_row_c(const float *logits, float *pl, int V, double invT, double u, dg_row_result *r);
-/* Only when the CPU has AVX2 and FMA (dg_cpu_detect). */
-void dg_sample_row_avx2(const float *logits, float *pl, int V, double invT, double u, dg_row_result *r);
+/* Implementations: one per ISA table (kernels/isa.h, sample_row). */
 
 /* Block layout shared by the kernels: at most DG_ROW_MAX_BLOCKS blocks of a multiple of 8. */
 #define DG_ROW_MAX_BLOCKS 1024

@@ -5,8 +5,8 @@
 #include <immintrin.h>
 #include <string.h>
 #include "core/numeric.h"
-#include "kernels/gemm_internal.h"
-#include "kernels/simd_avx2.h"
+#include "kernels/x86/avx2/avx2.h"
+#include "kernels/x86/avx2/simd.h"
 
 #define AI __attribute__((always_inline)) static inline
 
@@ -93,7 +93,7 @@ AI void tr8(const float *s, size_t ls, float *d) {
     for (int t = 0; t < 8; t++) _mm256_store_ps(d + (size_t)t * 16, r[t]);
 }
 
-void dg_pack_rows_avx2(const dg_mat *W, int r0, int nr, int k0, int kc, float *panel, float *tmp) {
+void dg_pack_avx2(const dg_mat *W, int r0, int nr, int k0, int kc, float *panel, float *tmp) {
     for (int r = 0; r < DG_NR; r++) {
         float *t = tmp + (size_t)r * DG_KC;
         if (r < nr) dg_expand_avx2(W, r0 + r, k0, kc, t);

@@ -1,5 +1,5 @@
 /* Portable row kernel (GENERATION.md §4.3); see sampler_row.h for the pass structure. */
-#include "gen/sampler_row.h"
+#include "kernels/c/c.h"
 #include <math.h>
 #include <string.h>
 

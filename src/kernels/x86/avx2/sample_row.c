@@ -1,6 +1,6 @@
 /* AVX2+FMA row kernel (GENERATION.md §4.3); same passes as sampler_row.c. Compiled with -mavx2
  * -mfma; call only when dg_cpu_detect reports avx2. */
-#include "gen/sampler_row.h"
+#include "kernels/x86/avx2/avx2.h"
 #include <immintrin.h>
 #include <math.h>
 

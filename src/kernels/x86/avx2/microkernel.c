@@ -4,7 +4,7 @@
  * (zero-padded) panel and store only nc. Every output is the same FMA chain whatever its
  * position in the tile. */
 #include <immintrin.h>
-#include "kernels/gemm_internal.h"
+#include "kernels/x86/avx2/avx2.h"
 
 #define AI __attribute__((always_inline)) static inline
 
@@ -23,7 +23,7 @@ AI void mk(const int M, int nc, int kc, const float *x, int ldx, const float *wt
         MK_ROWS(STEP)
 #undef STEP
     }
-    __m256 acc[2 * DG_MR];
+    __m256 acc[2 * DG_MR_AVX2];
 #define SAVE(i) acc[2 * i] = a##i##0; acc[2 * i + 1] = a##i##1;
     MK_ROWS(SAVE)
 #undef SAVE

@@ -24,8 +24,8 @@
 #include <math.h>
 #include <string.h>
 #include "core/numeric.h"
-#include "kernels/gemm_internal.h"
-#include "kernels/simd_avx2.h"
+#include "kernels/x86/avx2/avx2.h"
+#include "kernels/x86/avx2/simd.h"
 
 #define AI __attribute__((always_inline)) static inline
 
@@ -61,7 +61,7 @@ static const uint16_t q8_off[DG_QB] = {Q8x8(0), Q8x8(8), Q8x8(16), Q8x8(24), Q8x
 #undef Q8
 static inline size_t q4_base(int b) { return (size_t)(b >> 3) * 512 + (size_t)(b & 7) * 4; }
 
-void dg_quantize_rows_avx2(const dg_qact *q, const float *X, int ldx, int i0, int i1) {
+static void quantize8(const dg_qact *q, const float *X, int ldx, int i0, int i1) {
     const int nb = q->cols / DG_QB;
     for (int i = i0; i < i1; i++) {
         const float *x = X + (size_t)i * ldx;
@@ -273,7 +273,8 @@ static void rows8(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, i
     }
 }
 
-void dg_q8_rows_avx2(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int ldy, float *wsb) {
+static void rows_q8(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int ldy, void *scratch) {
+    float *wsb = scratch;
     const int nbp = q->nblocks, nr = r1 - r0;
     float *ws = wsb, *wb = wsb + (size_t)nr * nbp;
     dg_block_scales(W, r0, nr, nbp, ws, wb);
@@ -281,3 +282,24 @@ void dg_q8_rows_avx2(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y
     if (W->bits == 4) rows4(W, r0, r1, q, Y, ldy, ws, wb, rp);
     else rows8(W, r0, r1, q, Y, ldy, ws, wb, rp);
 }
+
+/* ---- the path's entry in the avx2 table ---- */
+
+static int chosen8(const dg_mat *W) { return dg_affine_blocked(W) && W->bits == 4; }
+/* 8-bit weights take int16 codes (the hi and lo planes), 4-bit ones int8 */
+static size_t act_bytes8(int n, int cols) { return dg_qact_blocked_bytes(n, cols, 2); }
+static void act_init8(dg_qact *q, void *buf, int n, const dg_mat *W) {
+    dg_qact_blocked_init(q, buf, n, W->cols, W->bits, W->bits == 8 ? 2 : 1);
+}
+/* fp32 scales and biases of DG_QNB rows per block + those rows' 4-bit codes repacked as bytes */
+static size_t scratch8(int cols) {
+    size_t nbp = (size_t)dg_qblocks(cols);
+    return 2 * DG_QNB * nbp * sizeof(float) + DG_QNB * nbp * DG_QB;
+}
+
+/* The 8-bit int8 kernel (~15% over the fp32 path) is not worth its error as a default. */
+const dg_qpath dg_qpath_int8_avx2 = {
+    .name = "int8", .lossy = 1, .serves = dg_affine_blocked, .chosen = chosen8,
+    .act_bytes = act_bytes8, .act_init = act_init8, .quantize = quantize8, .rows = rows_q8,
+    .scratch_bytes = scratch8,
+};

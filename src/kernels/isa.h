@@ -1,0 +1,93 @@
+/* The kernel interface: one table of entry points per instruction set, chosen once per context.
+ *
+ * The drivers (gemm.c), the forward pass and the sampler call kernels only through a
+ * dg_isa_table. Each ISA's code lives in its own folder (c/, x86/avx2/, ...), compiled with that
+ * ISA's flags and only for the architecture that has it; table.c is the one place that says
+ * which function serves which entry, and which tables this build and this CPU offer.
+ *
+ * fp32 GEMM (precise path, and fast path for weights no integer path takes): W rows are expanded
+ * and packed into [kc][DG_NR] panels (DG_KC deep), then activation rows go through the
+ * micro-kernel `mr` at a time:
+ *   y[i, 0..nc) (+)= sum_k x[i, k] * wt[k, 0..nc)   for i < m <= mr; wt 64-byte aligned.
+ *
+ * Integer GEMMs (fast path): a dg_qpath quantizes the activations into its own layout once per
+ * call (dg_qact), then dots them with blocks of at most DG_QNB weight rows, repacking those rows
+ * into per-thread scratch. A table lists its paths in order of preference. */
+#ifndef DG_KERNELS_ISA_H
+#define DG_KERNELS_ISA_H
+#include <stddef.h>
+#include <stdint.h>
+#include "core/error.h"
+#include "kernels/gemm.h"
+#include "kernels/sample_row.h"
+
+#define DG_MR_MAX 16 /* most rows a micro-kernel takes per call */
+#define DG_NR 16     /* panel width */
+#define DG_KC 256    /* panel depth */
+#define DG_QB 64     /* activation quantization block (columns) of the affine integer paths */
+#define DG_QNB 64    /* most weight rows per dg_qpath.rows call */
+
+typedef void (*dg_microkernel)(int m, int nc, int kc, const float *x, int ldx,
+                               const float *wt, float *y, int ldy, int accumulate);
+/* Exact expansion of columns [c0, c0+nc) of row r: the values of dg_mat_row_range. */
+typedef void (*dg_expand_fn)(const dg_mat *W, int r, int c0, int nc, float *out);
+/* Packs W rows [r0, r0+nr) (nr <= DG_NR, missing rows zero), columns [k0, k0+kc) into a
+ * [kc][DG_NR] panel; tmp: DG_NR * DG_KC floats. */
+typedef void (*dg_pack_fn)(const dg_mat *W, int r0, int nr, int k0, int kc, float *panel, float *tmp);
+
+struct dg_qpath {
+    const char *name;
+    /* 1: error per product well above 1e-4 relative (int8 activations): taken on its own only
+     * when the context allows lossy paths (dg_kernels.lossy). */
+    int lossy;
+    /* The path can compute W (explicit use through dg_gemm_q: tests, benchmarks). */
+    int (*serves)(const dg_mat *W);
+    /* dg_gemm / dg_gemm_rows take the path on their own for W (implies serves). */
+    int (*chosen)(const dg_mat *W);
+    /* Activation buffer for n rows of W's width, and its layout in buf (64-byte aligned). */
+    size_t (*act_bytes)(int n, int cols);
+    void (*act_init)(dg_qact *q, void *buf, int n, const dg_mat *W);
+    /* Quantizes rows [i0, i1) of X into q. */
+    void (*quantize)(const dg_qact *q, const float *X, int ldx, int i0, int i1);
+    /* Y[i, r] = sum_j X[i, j] W[r, j] for all rows of q and W rows [r0, r1), r1 - r0 <= DG_QNB.
+     * scratch: 64-byte aligned, scratch_bytes(W->cols). */
+    void (*rows)(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int ldy, void *scratch);
+    size_t (*scratch_bytes)(int cols);
+};
+
+typedef struct dg_isa_table {
+    dg_isa isa;
+    int mr;                          /* rows per micro-kernel call, <= DG_MR_MAX */
+    dg_microkernel mk;
+    dg_expand_fn expand;
+    dg_pack_fn pack;
+    const dg_qpath *const *qpaths;   /* NULL-terminated, fastest first (lossy ones are skipped
+                                        unless allowed) */
+    /* Row ops of the logits block (ops.h has the portable definitions). */
+    void (*softcap)(float *z, int n, double cap);
+    void (*softmax)(float *p, int n);
+    dg_row_fn sample_row;
+} dg_isa_table;
+
+/* The table of `isa` if this build has it (whatever the CPU), else NULL. */
+const dg_isa_table *dg_isa_table_get(dg_isa isa);
+/* Resolves a request against this build and this CPU: AUTO is the best built table the CPU
+ * runs; a named ISA must be built and supported (else DG_ERR_UNSUPPORTED, never a SIGILL). */
+dg_status dg_isa_resolve(dg_isa want, const dg_isa_table **out, dg_error *err);
+
+/* ---- shared by the affine integer paths of every ISA ---- */
+
+/* MLX affine weights of 4 or 8 bits whose groups are whole activation blocks. */
+static inline int dg_affine_blocked(const dg_mat *W) {
+    return W->kind == DG_W_AFFINE && (W->bits == 4 || W->bits == 8) && W->group > 0 &&
+           W->group % DG_QB == 0 && W->cols % W->group == 0;
+}
+/* 64-column blocks of a row, padded to a multiple of 8 (superblocks of 8 blocks). */
+static inline int dg_qblocks(int cols) { return (cols / DG_QB + 7) / 8 * 8; }
+/* Bytes of a blocked activation layout: n rows of code_bytes per value, fp32 scale and ssum
+ * per block. */
+size_t dg_qact_blocked_bytes(int n, int cols, int code_bytes);
+/* Lays such a layout out in buf (64-byte aligned); q->path is left to the caller. */
+void dg_qact_blocked_init(dg_qact *q, void *buf, int n, int cols, int bits, int code_bytes);
+
+#endif

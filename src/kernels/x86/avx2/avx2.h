@@ -1,0 +1,19 @@
+/* The AVX2+FMA+F16C kernels (x86-64), entries of the avx2 table (table.c) and building blocks of
+ * the wider x86 tables. Declarations only: callable on any x86 build, runnable where the CPU
+ * has the ISA. */
+#ifndef DG_KERNELS_AVX2_H
+#define DG_KERNELS_AVX2_H
+#include "kernels/isa.h"
+
+#define DG_MR_AVX2 6
+void dg_mk_avx2(int m, int nc, int kc, const float *x, int ldx, const float *wt, float *y, int ldy, int accumulate);
+void dg_expand_avx2(const dg_mat *W, int r, int c0, int nc, float *out);
+void dg_pack_avx2(const dg_mat *W, int r0, int nr, int k0, int kc, float *panel, float *tmp);
+void dg_softcap_avx2(float *z, int n, double cap);
+void dg_softmax_avx2(float *p, int n);
+void dg_sample_row_avx2(const float *logits, float *pl, int V, double invT, double u, dg_row_result *r);
+/* Integer paths for MLX affine 4/8-bit weights: int16 activations (near-exact, the default for
+ * 4-bit) and int8 activations (lossy). */
+extern const dg_qpath dg_qpath_int16_avx2, dg_qpath_int8_avx2;
+
+#endif
