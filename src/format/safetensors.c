@@ -85,6 +85,7 @@ static dg_status parse_header(dg_st_file *f, const char *json, size_t json_len, 
         t->name = np;
         np += len;
         t->file = f->path;
+        t->gtype = -1;
         const cJSON *dt = cJSON_GetObjectItemCaseSensitive(e, "dtype");
         const cJSON *sh = cJSON_GetObjectItemCaseSensitive(e, "shape");
         const cJSON *off = cJSON_GetObjectItemCaseSensitive(e, "data_offsets");

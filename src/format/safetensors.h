@@ -24,6 +24,9 @@ typedef struct dg_tensor {
     int64_t shape[DG_MAX_DIMS];
     size_t nbytes;
     const uint8_t *data;        /* inside the mapping */
+    int gtype;                  /* GGUF: ggml type id (core/ggml_type.h; dtype is then F32, F16 or
+                                   BF16 for those, U8 for block types); -1 for safetensors */
+    const char *stored_name;    /* GGUF: the name in the file (`name` is the HF name it maps to) */
 } dg_tensor;
 
 typedef struct dg_st_file dg_st_file;

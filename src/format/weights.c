@@ -6,10 +6,16 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "core/error.h"
+#include "format/gguf_names.h"
+#include "format/gguf_set.h"
 
 struct dg_weights {
     dg_st_file **files;
     int n_files;
+    dg_gguf **gguf;             /* or a GGUF set: its tensors under HF names in views */
+    int n_gguf;
+    dg_tensor *views;
+    char *view_names;
     const dg_tensor **index;    /* every tensor of every shard, sorted by name */
     int n;
 };
@@ -95,14 +101,40 @@ static dg_status open_sharded(dg_weights *w, const char *dir, const char *index_
     return st;
 }
 
+/* Every tensor of every part, renamed to its HF name where the convention has one. The split
+ * expert form (ffn_gate_exps + ffn_up_exps) is not published and has no HF counterpart here. */
+static dg_status open_gguf(dg_weights *w, const char *first, dg_error *err) {
+    dg_status st = dg_gguf_open_set(first, &w->gguf, &w->n_gguf, err);
+    if (st) return st;
+    int n = 0;
+    for (int i = 0; i < w->n_gguf; i++) n += dg_gguf_tensor_count(w->gguf[i]);
+    w->views = calloc((size_t)(n ? n : 1), sizeof *w->views);
+    w->view_names = malloc((size_t)(n ? n : 1) * 128);
+    if (!w->views || !w->view_names) return dg_fail(err, DG_ERR_NOMEM, "out of memory");
+    for (int i = 0, k = 0; i < w->n_gguf; i++)
+        for (int j = 0; j < dg_gguf_tensor_count(w->gguf[i]); j++, k++) {
+            const dg_tensor *t = dg_gguf_tensor_at(w->gguf[i], j);
+            if (strstr(t->name, ".ffn_gate_exps.") || strstr(t->name, ".ffn_up_exps."))
+                return dg_fail(err, DG_ERR_UNSUPPORTED, "%s: tensor '%s': separate gate/up expert tensors are not supported (only ffn_gate_up_exps)",
+                               t->file, t->name);
+            w->views[k] = *t;
+            char *nm = w->view_names + (size_t)k * 128;
+            if (dg_gguf_to_hf(t->name, nm, 128)) w->views[k].name = nm;
+        }
+    w->n = n;
+    return DG_OK;
+}
+
 dg_status dg_weights_open(const char *dir, dg_weights **out, dg_error *err) {
     *out = NULL;
     dg_weights *w = calloc(1, sizeof *w);
     if (!w) return dg_fail(err, DG_ERR_NOMEM, "out of memory");
     char path[4096];
     dg_status st;
-    snprintf(path, sizeof path, "%s/model.safetensors.index.json", dir);
-    if (file_exists(path)) st = open_sharded(w, dir, path, err);
+    int g = dg_gguf_locate(dir, path, sizeof path, err);
+    if (g < 0) { dg_weights_close(w); return err ? err->code : DG_ERR_ARG; }
+    if (g) st = open_gguf(w, path, err);
+    else if (snprintf(path, sizeof path, "%s/model.safetensors.index.json", dir), file_exists(path)) st = open_sharded(w, dir, path, err);
     else {
         snprintf(path, sizeof path, "%s/model.safetensors", dir);
         if (!file_exists(path))
@@ -116,6 +148,7 @@ dg_status dg_weights_open(const char *dir, dg_weights **out, dg_error *err) {
     int k = 0;
     for (int i = 0; i < w->n_files; i++)
         for (int j = 0; j < dg_st_count(w->files[i]); j++) w->index[k++] = dg_st_at(w->files[i], j);
+    for (int i = 0; w->views && i < w->n; i++) w->index[k++] = &w->views[i];
     qsort(w->index, (size_t)w->n, sizeof *w->index, by_name);
     for (int i = 1; i < w->n; i++)
         if (!strcmp(w->index[i]->name, w->index[i - 1]->name)) {
@@ -132,6 +165,10 @@ void dg_weights_close(dg_weights *w) {
     if (!w) return;
     for (int i = 0; i < w->n_files; i++) dg_st_close(w->files[i]);
     free(w->files);
+    for (int i = 0; i < w->n_gguf; i++) dg_gguf_close(w->gguf[i]);
+    free(w->gguf);
+    free(w->views);
+    free(w->view_names);
     free(w->index);
     free(w);
 }
@@ -145,3 +182,5 @@ const dg_tensor *dg_weights_find(const dg_weights *w, const char *name) {
 
 int dg_weights_count(const dg_weights *w) { return w->n; }
 const dg_tensor *dg_weights_at(const dg_weights *w, int i) { return w->index[i]; }
+
+const dg_gguf *dg_weights_gguf(const dg_weights *w) { return w->n_gguf ? w->gguf[0] : NULL; }

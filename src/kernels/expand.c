@@ -1,8 +1,9 @@
-/* Expanding stored weights to fp32: exact for F32/BF16/F16, and scale*q + bias (one fp32
- * rounding, the product being exact) for MLX affine codes. */
+/* Expanding stored weights to fp32: exact for F32/BF16/F16, scale*q + bias (one fp32
+ * rounding, the product being exact) for MLX affine codes, ggml blocks by ggml_dequant.c. */
 #include <string.h>
 #include "core/numeric.h"
 #include "kernels/gemm.h"
+#include "kernels/ggml_dequant.h"
 
 /* Code j of a row: bits [j*b, j*b+b) of the row's little-endian byte stream (MLX packing;
  * for b in {2,4,8} the same as "lowest bits of each uint32 first"). */
@@ -48,6 +49,9 @@ void dg_mat_row_range(const dg_mat *W, int r, int c0, int nc, float *out) {
         }
         break;
     }
+    case DG_W_GGML:
+        dg_ggml_expand(W->gtype, row, c0, nc, out);
+        break;
     }
 }
 

@@ -1,8 +1,8 @@
 /* Matrix products against stored weights.
  *
  * A dg_mat is a view of one weight matrix [rows = out_features, cols = in_features] as stored
- * in the mapped file: F32, BF16, F16, or MLX affine-quantized (packed codes + bf16 scales/biases
- * per group). Kernels never copy or dequantize a whole matrix; they expand a few rows at a time.
+ * in the mapped file: F32, BF16, F16, MLX affine-quantized (packed codes + bf16 scales/biases
+ * per group), or ggml block-quantized (GGUF). Kernels never copy or dequantize a whole matrix; they expand a few rows at a time.
  *
  * Paths: the precise path (fp32 activations, weights expanded exactly to fp32, fp32 accumulation)
  * is the reference the golden checks use; fast paths (integer GEMMs with int16 or int8
@@ -15,7 +15,7 @@
 #include "core/pool.h"
 #include "dgemma.h"
 
-typedef enum dg_wkind { DG_W_F32, DG_W_BF16, DG_W_F16, DG_W_AFFINE } dg_wkind;
+typedef enum dg_wkind { DG_W_F32, DG_W_BF16, DG_W_F16, DG_W_AFFINE, DG_W_GGML } dg_wkind;
 
 typedef struct dg_mat {
     dg_wkind kind;
@@ -25,6 +25,7 @@ typedef struct dg_mat {
     const uint8_t *scales, *biases; /* AFFINE: bf16 [rows, cols / group], row stride sb_stride */
     size_t sb_stride;
     int bits, group;                /* AFFINE only */
+    int gtype;                      /* GGML: block type (core/ggml_type.h); rows of whole blocks */
 } dg_mat;
 
 typedef struct dg_isa_table dg_isa_table;

@@ -6,12 +6,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/error.h"
+#include "core/ggml_type.h"
 #include "core/numeric.h"
 #include "format/gen_config.h"
+#include "format/gguf_names.h"
+#include "format/gguf_set.h"
+#include "model/config_gguf.h"
 
 typedef struct binder {
     dg_model *m;
     const char *dir;
+    const char *cfg;            /* what the expected shapes come from, for messages */
     float *small_next, *small_end;
     dg_error *err;
 } binder;
@@ -37,17 +42,27 @@ static dg_status shape_error(binder *b, const dg_tensor *t, int nd, const int64_
     o += (size_t)snprintf(w + o, sizeof w - o, "[");
     for (int i = 0; i < nd; i++) o += (size_t)snprintf(w + o, sizeof w - o, "%s%lld", i ? ", " : "", (long long)want[i]);
     snprintf(w + o, sizeof w - o, "]");
-    return dg_fail(b->err, DG_ERR_SHAPE, "%s: tensor '%s' has shape %s but config.json implies %s",
-                   t->file, t->name, shape_str(t, got, sizeof got), w);
+    return dg_fail(b->err, DG_ERR_SHAPE, "%s: tensor '%s' has shape %s but %s implies %s",
+                   t->file, t->stored_name ? t->stored_name : t->name, shape_str(t, got, sizeof got), b->cfg, w);
 }
+
+/* A required tensor is absent: named as the file would name it. */
+static dg_status missing(binder *b, const char *name) {
+    char g[256];
+    if (dg_weights_gguf(b->m->w) && dg_hf_to_gguf(name, g, sizeof g)) name = g;
+    return dg_fail(b->err, DG_ERR_MISSING, "%s: missing tensor '%s'", b->dir, name);
+}
+
+static const char *type_name(const dg_tensor *t) { return t->gtype >= 0 ? dg_ggml_name(t->gtype) : dg_dtype_name(t->dtype); }
 
 /* A 1-D float vector (norm weights, scales): copied to fp32 (tiny). */
 static dg_status bind_vec(binder *b, const char *name, int64_t len, const float **out) {
     const dg_tensor *t = dg_weights_find(b->m->w, name);
-    if (!t) return dg_fail(b->err, DG_ERR_MISSING, "%s: missing tensor '%s'", b->dir, name);
+    if (!t) return missing(b, name);
     if (!shape_is(t, 1, &len)) return shape_error(b, t, 1, &len);
     if (t->dtype != DG_DT_BF16 && t->dtype != DG_DT_F32 && t->dtype != DG_DT_F16)
-        return dg_fail(b->err, DG_ERR_SHAPE, "%s: tensor '%s' has dtype %s (expected BF16, F16 or F32)", t->file, t->name, dg_dtype_name(t->dtype));
+        return dg_fail(b->err, DG_ERR_SHAPE, "%s: tensor '%s' has dtype %s (expected BF16, F16 or F32)", t->file,
+                       t->stored_name ? t->stored_name : t->name, type_name(t));
     if (b->small_next + len > b->small_end) return dg_fail(b->err, DG_ERR_NOMEM, "internal: small-tensor arena exhausted");
     float *dst = b->small_next;
     b->small_next += len;
@@ -95,7 +110,7 @@ static dg_status bind_mat(binder *b, const char *module, int n_exp, int64_t rows
     snprintf(bname, sizeof bname, "%s.biases", module);
     const dg_tensor *t = dg_weights_find(m->w, name);
     if (!t && n_exp) t = dg_weights_find(m->w, module);
-    if (!t) return dg_fail(b->err, DG_ERR_MISSING, "%s: missing tensor '%s'", b->dir, name);
+    if (!t) return missing(b, name);
     const dg_tensor *sc = dg_weights_find(m->w, sname), *bi = dg_weights_find(m->w, bname);
     int nd = n_exp ? 3 : 2;
     int64_t want[3];
@@ -104,6 +119,17 @@ static dg_status bind_mat(binder *b, const char *module, int n_exp, int64_t rows
     want[o++] = rows;
     want[o++] = cols;
     int n = n_exp ? n_exp : 1;
+    if (!sc && t->gtype >= 0 && dg_ggml_block(t->gtype) > 1) {
+        /* GGUF blocks: whole blocks per row (the reader checked ne[0] % block) */
+        if (!shape_is(t, nd, want)) return shape_error(b, t, nd, want);
+        size_t stride = (size_t)cols / (size_t)dg_ggml_block(t->gtype) * dg_ggml_block_bytes(t->gtype);
+        for (int e = 0; e < n; e++)
+            out[e] = (dg_mat){.kind = DG_W_GGML, .rows = (int)rows, .cols = (int)cols, .gtype = t->gtype,
+                              .w = t->data + (size_t)e * (size_t)rows * stride, .w_stride = stride};
+        m->weight_bytes += t->nbytes;
+        m->quantized = 1;
+        return DG_OK;
+    }
     if (!sc) {
         if (!shape_is(t, nd, want)) return shape_error(b, t, nd, want);
         dg_wkind kind;
@@ -232,49 +258,62 @@ static dg_status check_quant_overrides(binder *b) {
 
 static int max_i(int a, int b) { return a > b ? a : b; }
 
-dg_status dg_model_load(const char *dir, const dg_load_params *lp, dg_model **out, dg_error *err) {
-    *out = NULL;
-    dg_model *m = calloc(1, sizeof *m);
-    if (!m) return dg_fail(err, DG_ERR_NOMEM, "out of memory");
+/* config.json, generation_config.json (or the copy MLX conversions embed), then the weights. */
+static dg_status load_hf(dg_model *m, const char *dir, dg_error *err) {
     char path[4096];
     char *text = NULL;
     snprintf(path, sizeof path, "%s/config.json", dir);
     dg_status st = dg_read_file(path, &text, NULL, err);
     if (!st) st = dg_config_parse(text, path, &m->cfg, err);
     free(text);
-    if (st) { free(m); return st; }
-    dg_config *c = &m->cfg;
-    m->n_layers = c->n_layers;
-    if (lp && lp->n_layers > 0) {
-        if (lp->n_layers > c->n_layers) {
-            dg_fail(err, DG_ERR_ARG, "--layers %d: the model has only %d layers", lp->n_layers, c->n_layers);
-            dg_config_free(c);
-            free(m);
-            return DG_ERR_ARG;
-        }
-        m->n_layers = lp->n_layers;
-    }
-    /* generation defaults: generation_config.json, else the copy MLX conversions embed */
+    if (st) return st;
     dg_gen_params_default(&m->gen);
     snprintf(path, sizeof path, "%s/generation_config.json", dir);
     FILE *gf = fopen(path, "rb");
     if (gf) {
         fclose(gf);
-        if ((st = dg_read_file(path, &text, NULL, err))) goto fail;
+        if ((st = dg_read_file(path, &text, NULL, err))) return st;
         st = dg_gen_config_parse(text, &m->gen, err);
         free(text);
-        if (st) { dg_fail_wrap(err, "%s", path); goto fail; }
-    } else if (c->gen_embedded) {
-        if ((st = dg_gen_config_apply(c->gen_embedded, &m->gen, err))) { dg_fail_wrap(err, "%s/config.json: generation_config", dir); goto fail; }
+        if (st) return dg_fail_wrap(err, "%s", path);
+    } else if (m->cfg.gen_embedded) {
+        if ((st = dg_gen_config_apply(m->cfg.gen_embedded, &m->gen, err))) return dg_fail_wrap(err, "%s/config.json: generation_config", dir);
     }
-    if ((st = dg_weights_open(dir, &m->w, err))) goto fail;
+    return dg_weights_open(dir, &m->w, err);
+}
+
+/* A GGUF file or set: everything comes from its metadata (config.json beside it is ignored). */
+static dg_status load_gguf(dg_model *m, const char *path, dg_error *err) {
+    dg_status st = dg_weights_open(path, &m->w, err);
+    if (st) return st;
+    dg_gen_params_default(&m->gen);
+    return dg_config_from_gguf(m->w, &m->cfg, &m->gen, err);
+}
+
+dg_status dg_model_load(const char *dir, const dg_load_params *lp, dg_model **out, dg_error *err) {
+    *out = NULL;
+    dg_model *m = calloc(1, sizeof *m);
+    if (!m) return dg_fail(err, DG_ERR_NOMEM, "out of memory");
+    char gpath[4096];
+    int gguf = dg_gguf_locate(dir, gpath, sizeof gpath, err);
+    dg_status st = gguf < 0 ? (err ? err->code : DG_ERR_ARG) : gguf ? load_gguf(m, dir, err) : load_hf(m, dir, err);
+    if (st) goto fail;
+    dg_config *c = &m->cfg;
+    m->n_layers = c->n_layers;
+    if (lp && lp->n_layers > 0) {
+        if (lp->n_layers > c->n_layers) {
+            st = dg_fail(err, DG_ERR_ARG, "--layers %d: the model has only %d layers", lp->n_layers, c->n_layers);
+            goto fail;
+        }
+        m->n_layers = lp->n_layers;
+    }
 
     int H = c->hidden, nl = m->n_layers;
     size_t small = (size_t)nl * (9 * (size_t)H + 2 * (size_t)max_i(c->head_dim, c->g_head_dim) + (size_t)c->n_experts + 2) + 2 * (size_t)H + 16;
     m->small = malloc(small * sizeof(float));
     m->layers = calloc((size_t)nl, sizeof *m->layers);
     if (!m->small || !m->layers) { st = dg_fail(err, DG_ERR_NOMEM, "out of memory"); goto fail; }
-    binder b = {m, dir, m->small, m->small + small, err};
+    binder b = {m, dir, gguf ? "the GGUF metadata" : "config.json", m->small, m->small + small, err};
     if ((st = bind_mat(&b, "model.decoder.embed_tokens", 0, c->vocab, H, &m->embed))) goto fail;
     if ((st = bind_vec(&b, "model.decoder.norm.weight", H, &m->final_norm))) goto fail;
     if ((st = bind_vec(&b, "model.decoder.self_conditioning.pre_norm.weight", H, &m->sc_pre_norm))) goto fail;
