@@ -7,11 +7,7 @@
 #define TOK_CHANNEL_CLOSE 101
 
 dg_tokenizer *textio_load(const char *path, const char *model_dir, dg_error *err) {
-    char buf[4096];
-    if (!path) {
-        snprintf(buf, sizeof buf, "%s/tokenizer.json", model_dir);
-        path = buf;
-    }
+    if (!path) path = model_dir;    /* its tokenizer.json, or a GGUF model's metadata */
     dg_tokenizer *t = NULL;
     if (dg_tokenizer_load(path, &t, err)) return NULL;
     return t;

@@ -39,9 +39,7 @@ dg_status srv_start(const srv_config *cfg, srv **out, dg_error *err) {
     dg_status st;
     dg_load_params lp = {.n_layers = cfg->layers};
     if ((st = dg_model_load(cfg->model_dir, &lp, &s->model, err))) goto fail;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/tokenizer.json", cfg->model_dir);
-    if ((st = dg_tokenizer_load(cfg->tokenizer ? cfg->tokenizer : path, &s->tok, err))) {
+    if ((st = dg_tokenizer_load(cfg->tokenizer ? cfg->tokenizer : cfg->model_dir, &s->tok, err))) {
         dg_fail_wrap(err, "tokenizer (give one with --tokenizer FILE)");
         goto fail;
     }

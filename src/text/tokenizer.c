@@ -2,6 +2,7 @@
  * The 33 MB file is read with a purpose-built pull scanner (json_scan.c), not a DOM. */
 #include "text/tokenizer_int.h"
 #include "core/error.h"
+#include "format/gguf_set.h"
 #include "text/json_scan.h"
 #include "text/utf8.h"
 #include <cjson/cJSON.h>
@@ -13,10 +14,9 @@
 #define MAX_IDS (1 << 26)
 #define SPACE_PIECE "\xE2\x96\x81"
 
-/* What the scan collects before the tables are built: strings live in one arena. */
-typedef struct entry { uint32_t off, len; int64_t id; } entry;
-typedef struct merge_ent { uint32_t aoff, alen, boff, blen; } merge_ent;
-typedef struct added_ent { uint32_t off, len; int64_t id; int special; } added_ent;
+typedef tok_entry entry;
+typedef tok_merge merge_ent;
+typedef tok_added_ent added_ent;
 
 typedef struct scan {
     js j;
@@ -272,12 +272,8 @@ static dg_status find_split_rules(dg_tokenizer *t, size_t n_vocab_pieces, dg_err
     return DG_OK;
 }
 
-static dg_status build(scan *s, dg_tokenizer *t, dg_error *err) {
-    const char *what = s->j.what;
-    if (!s->have_model) return dg_fail(err, DG_ERR_MISSING, "%s: no \"model\" object", what);
-    if (!s->have_vocab) return dg_fail(err, DG_ERR_MISSING, "%s: no model.vocab", what);
-    if (!s->have_merges) return dg_fail(err, DG_ERR_MISSING, "%s: no model.merges", what);
-    if (!s->byte_fallback) return dg_fail(err, DG_ERR_UNSUPPORTED, "%s: model.byte_fallback is not true", what);
+dg_status dg_tok_build(tok_src *s, dg_tokenizer *t, dg_error *err) {
+    const char *what = s->what;
 
     int64_t max_id = -1;
     for (size_t i = 0; i < s->n_vocab; i++) if (s->vocab[i].id > max_id) max_id = s->vocab[i].id;
@@ -285,8 +281,8 @@ static dg_status build(scan *s, dg_tokenizer *t, dg_error *err) {
     if (max_id < 0) return dg_fail(err, DG_ERR_FORMAT, "%s: empty vocabulary", what);
     int32_t n = (int32_t)max_id + 1;
     t->n_ids = n;
-    t->pieces = s->arena.d;
-    s->arena.d = NULL;
+    t->pieces = s->arena;
+    s->arena = NULL;
     t->off = malloc((size_t)n * sizeof *t->off);
     t->len = malloc((size_t)n * sizeof *t->len);
     t->flags = calloc((size_t)n, 1);
@@ -409,6 +405,18 @@ static dg_status build(scan *s, dg_tokenizer *t, dg_error *err) {
     return find_split_rules(t, s->n_vocab, err);
 }
 
+static dg_status build_json(scan *s, dg_tokenizer *t, dg_error *err) {
+    const char *what = s->j.what;
+    if (!s->have_model) return dg_fail(err, DG_ERR_MISSING, "%s: no \"model\" object", what);
+    if (!s->have_vocab) return dg_fail(err, DG_ERR_MISSING, "%s: no model.vocab", what);
+    if (!s->have_merges) return dg_fail(err, DG_ERR_MISSING, "%s: no model.merges", what);
+    if (!s->byte_fallback) return dg_fail(err, DG_ERR_UNSUPPORTED, "%s: model.byte_fallback is not true", what);
+    tok_src src = {what, s->arena.d, s->vocab, s->n_vocab, s->merges, s->n_merges, s->added, s->n_added};
+    dg_status st = dg_tok_build(&src, t, err);
+    s->arena.d = src.arena;     /* NULL once the tables own it */
+    return st;
+}
+
 /* ------------------------------------------------------------------ files */
 
 static dg_status read_file(const char *path, char **data, size_t *n, dg_error *err) {
@@ -470,6 +478,15 @@ dg_status dg_tokenizer_load(const char *path, dg_tokenizer **out, dg_error *err)
     struct stat st;
     if (stat(path, &st) != 0) return dg_fail(err, DG_ERR_IO, "%s: no such file or directory", path);
     size_t pl = strlen(path);
+    /* GGUF: a directory with no tokenizer.json but a GGUF model, or a .gguf file with no
+     * tokenizer.json beside it, gives the tokenizer of the GGUF metadata */
+    char gguf[4096], beside[4096];
+    dg_error gerr;
+    const char *slash0 = strrchr(path, '/');
+    if (S_ISDIR(st.st_mode)) snprintf(beside, sizeof beside, "%s/tokenizer.json", path);
+    else snprintf(beside, sizeof beside, "%.*s%stokenizer.json", slash0 ? (int)(slash0 - path) : 0, path, slash0 ? "/" : "");
+    struct stat bs;
+    if (stat(beside, &bs) != 0 && dg_gguf_locate(path, gguf, sizeof gguf, &gerr) == 1) return dg_tokenizer_load_gguf(gguf, out, err);
     char *json_path = malloc(pl + 32), *cfg_path = malloc(pl + 32);
     if (!json_path || !cfg_path) { free(json_path); free(cfg_path); return dg_fail(err, DG_ERR_NOMEM, "out of memory"); }
     if (S_ISDIR(st.st_mode)) {
@@ -492,7 +509,7 @@ dg_status dg_tokenizer_load(const char *path, dg_tokenizer **out, dg_error *err)
     if (!st2) {
         js_init(&s.j, data, n, json_path, err);
         if (!parse_root(&s)) st2 = err ? err->code : DG_ERR_FORMAT;
-        if (!st2) st2 = build(&s, t, err);
+        if (!st2) st2 = build_json(&s, t, err);
         if (!st2) st2 = load_config(t, cfg_path, err);
     }
     free(data);

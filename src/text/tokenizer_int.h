@@ -46,6 +46,26 @@ struct dg_tokenizer {
     int add_bos;                /* tokenizer_config.json add_bos_token (informational) */
 };
 
+/* What a tokenizer source (tokenizer.json, GGUF metadata) collects before the tables are built:
+ * pieces live in one arena, referenced by offset. */
+typedef struct tok_entry { uint32_t off, len; int64_t id; } tok_entry;
+typedef struct tok_merge { uint32_t aoff, alen, boff, blen; } tok_merge;
+typedef struct tok_added_ent { uint32_t off, len; int64_t id; int special; } tok_added_ent;
+typedef struct tok_src {
+    const char *what;           /* file name for messages */
+    char *arena;                /* taken over by dg_tok_build (set to NULL) */
+    tok_entry *vocab; size_t n_vocab;
+    tok_merge *merges; size_t n_merges;
+    tok_added_ent *added; size_t n_added;
+} tok_src;
+
+/* Builds t's tables (ids 0..max without gaps, byte fallback pieces, merges by rank = order);
+ * the special ids (bos, eos, pad, unk) are the caller's. */
+dg_status dg_tok_build(tok_src *s, dg_tokenizer *t, dg_error *err);
+
+/* The tokenizer of a GGUF file's tokenizer.ggml.* metadata (tokenizer_gguf.c). */
+dg_status dg_tokenizer_load_gguf(const char *path, dg_tokenizer **out, dg_error *err);
+
 /* Piece lookup: id or -1. */
 int32_t dg_tok_piece_id(const dg_tokenizer *t, const char *s, size_t n);
 /* Merge lookup: 1 and fills rank/merged if (l, r) merge. */
