@@ -52,13 +52,13 @@ static dg_status fill(const dg_gguf *f, tok_src *s, arena *a, dg_error *err) {
         return dg_fail(err, DG_ERR_UNSUPPORTED, "%s: tokenizer.ggml.model '%.*s' is not supported (expected 'gemma4')", P, (int)(ml > 40 ? 40 : ml), model);
     if ((st = dg_gguf_get_array(f, "tokenizer.ggml.tokens", DG_GV_STRING, 0, &tok, err)) ||
         (st = dg_gguf_get_array(f, "tokenizer.ggml.token_type", DG_GV_I64, 0, &types, err)) ||
-        (st = dg_gguf_get_array(f, "tokenizer.ggml.scores", DG_GV_F32, 1, &scores, err)) ||
-        (st = dg_gguf_get_array(f, "tokenizer.ggml.merges", DG_GV_STRING, 0, &merges, err)))
+        (st = dg_gguf_get_array(f, "tokenizer.ggml.scores", DG_GV_F32, 1, &scores, err)))
         return st;
     if (tok->count == 0 || tok->count > MAX_IDS) return dg_fail(err, DG_ERR_FORMAT, "%s: tokenizer.ggml.tokens has %llu entries", P, (unsigned long long)tok->count);
     if (types->count != tok->count || (scores && scores->count != tok->count))
         return dg_fail(err, DG_ERR_FORMAT, "%s: tokenizer arrays of unequal length: %llu tokens, %llu token_type, %llu scores", P,
                        (unsigned long long)tok->count, (unsigned long long)types->count, (unsigned long long)(scores ? scores->count : tok->count));
+    if ((st = dg_gguf_get_array(f, "tokenizer.ggml.merges", DG_GV_STRING, 0, &merges, err))) return st;
     size_t n = (size_t)tok->count, n_special = 0;
     for (size_t i = 0; i < n; i++) {
         int64_t ty = dg_gguf_arr_int(types, i);
