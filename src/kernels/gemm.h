@@ -2,7 +2,8 @@
  *
  * A dg_mat is a view of one weight matrix [rows = out_features, cols = in_features] as stored
  * in the mapped file: F32, BF16, F16, MLX affine-quantized (packed codes + bf16 scales/biases
- * per group), or ggml block-quantized (GGUF). Kernels never copy or dequantize a whole matrix; they expand a few rows at a time.
+ * per group), or ggml block-quantized (GGUF). Kernels never copy or dequantize a whole matrix;
+ * they expand a few rows at a time.
  *
  * Paths: the precise path (fp32 activations, weights expanded exactly to fp32, fp32 accumulation)
  * is the reference the golden checks use; fast paths (integer GEMMs with int16 or int8
