@@ -11,7 +11,7 @@
 #include "model/config.h"
 
 /* Rows of a mapped BF16/F16/F32 tensor as fp32 (data may be unaligned). */
-static void tensor_rows(const void *src, int64_t row0, int64_t nrows, float *out) {
+void dg_tensor_rows_f32(const void *src, int64_t row0, int64_t nrows, float *out) {
     const dg_tensor *t = src;
     int64_t K = t->shape[t->ndim - 1];
     size_t n = (size_t)(nrows * K), es = dg_dtype_size(t->dtype);
@@ -100,7 +100,7 @@ dg_status dg_quantize_checkpoint(const dg_quantize_params *p, dg_quantize_result
             snprintf(it->name, sizeof it->name, "%s", module);
             it->bits = bits;
             it->group = g;
-            it->rows = tensor_rows;
+            it->rows = dg_tensor_rows_f32;
             it->src = t;
             r.quantized++;
         } else {

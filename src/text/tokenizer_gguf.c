@@ -4,6 +4,7 @@
  * Gemma 4), matched before BPE; merges are "left right" split at the first space. */
 #include "core/error.h"
 #include "format/gguf.h"
+#include "format/gguf_write.h"
 #include "text/tokenizer_int.h"
 #include <stdlib.h>
 #include <string.h>
@@ -128,4 +129,74 @@ dg_status dg_tokenizer_load_gguf(const char *path, dg_tokenizer **out, dg_error 
     if (st) { dg_tokenizer_free(t); return st; }
     *out = t;
     return DG_OK;
+}
+
+/* ---- writing: the keys llama.cpp's converter writes for this tokenizer */
+
+typedef struct rank_pair { uint32_t rank; int32_t l, r; } rank_pair;
+static int by_rank(const void *a, const void *b) {
+    uint32_t x = ((const rank_pair *)a)->rank, y = ((const rank_pair *)b)->rank;
+    return x < y ? -1 : x > y;
+}
+
+/* The converter types these specials user-defined (they print), the others control. */
+static int user_defined(const char *p, size_t n) {
+    static const char *const names[] = {"<|tool_call>", "<tool_call|>", "<|tool_response>", "<tool_response|>", "<|\"|>", "<|channel>", "<channel|>"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (strlen(names[i]) == n && !memcmp(names[i], p, n)) return 1;
+    return 0;
+}
+
+dg_status dg_tokenizer_to_gguf(const dg_tokenizer *t, dg_ggw *w, dg_error *err) {
+    size_t n = (size_t)t->n_ids, nm = 0;
+    const char **s = malloc(n * sizeof *s);
+    size_t *len = malloc(n * sizeof *len);
+    int32_t *type = malloc(n * sizeof *type);
+    float *score = malloc(n * sizeof *score);
+    rank_pair *rp = malloc(((size_t)t->m_mask + 1) * sizeof *rp);
+    dg_status st = DG_OK;
+    if (!s || !len || !type || !score || !rp) { st = dg_fail(err, DG_ERR_NOMEM, "out of memory"); goto done; }
+    for (size_t i = 0; i < n; i++) {
+        s[i] = t->pieces + t->off[i];
+        len[i] = t->len[i];
+        type[i] = t->flags[i] & TOK_ADDED ? (user_defined(s[i], len[i]) ? TYPE_USER : TYPE_CONTROL) : t->byte_of[i] >= 0 ? 6 : 1;
+        score[i] = -1000.0f;
+    }
+    dg_ggw_str(w, "tokenizer.ggml.model", "gemma4");
+    dg_ggw_arr_str(w, "tokenizer.ggml.tokens", s, len, n);
+    dg_ggw_arr_f32(w, "tokenizer.ggml.scores", score, n);
+    dg_ggw_arr_i32(w, "tokenizer.ggml.token_type", type, n);
+    for (uint32_t i = 0; i <= t->m_mask; i++)
+        if (t->mkey[i] != UINT64_MAX) rp[nm++] = (rank_pair){t->mrank[i], (int32_t)(t->mkey[i] >> 32), (int32_t)(uint32_t)t->mkey[i]};
+    qsort(rp, nm, sizeof *rp, by_rank);
+    char **ms = malloc((nm ? nm : 1) * sizeof *ms);
+    size_t *ml = malloc((nm ? nm : 1) * sizeof *ml);
+    if (!ms || !ml) { free(ms); free(ml); st = dg_fail(err, DG_ERR_NOMEM, "out of memory"); goto done; }
+    size_t k = 0;
+    for (; k < nm; k++) {
+        uint32_t a = t->len[rp[k].l], b = t->len[rp[k].r];
+        if (!(ms[k] = malloc((size_t)a + b + 1))) break;
+        memcpy(ms[k], t->pieces + t->off[rp[k].l], a);
+        ms[k][a] = ' ';
+        memcpy(ms[k] + a + 1, t->pieces + t->off[rp[k].r], b);
+        ml[k] = (size_t)a + b + 1;
+    }
+    if (k == nm) dg_ggw_arr_str(w, "tokenizer.ggml.merges", (const char *const *)ms, ml, nm);
+    else st = dg_fail(err, DG_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < k; i++) free(ms[i]);
+    free(ms);
+    free(ml);
+    if (st) goto done;
+    dg_ggw_u32(w, "tokenizer.ggml.bos_token_id", (uint32_t)t->bos_id);
+    dg_ggw_u32(w, "tokenizer.ggml.eos_token_id", (uint32_t)t->eos_id);
+    dg_ggw_u32(w, "tokenizer.ggml.unknown_token_id", (uint32_t)t->unk_id);
+    dg_ggw_u32(w, "tokenizer.ggml.padding_token_id", (uint32_t)t->pad_id);
+    int32_t mask = dg_tok_piece_id(t, "<mask>", 6);
+    if (mask >= 0) dg_ggw_u32(w, "tokenizer.ggml.mask_token_id", (uint32_t)mask);
+    dg_ggw_bool(w, "tokenizer.ggml.add_bos_token", 1);
+    dg_ggw_bool(w, "tokenizer.ggml.add_eos_token", 0);
+    dg_ggw_bool(w, "tokenizer.ggml.add_space_prefix", 0);
+done:
+    free(s); free(len); free(type); free(score); free(rp);
+    return st;
 }

@@ -65,6 +65,10 @@ dg_status dg_tok_build(tok_src *s, dg_tokenizer *t, dg_error *err);
 
 /* The tokenizer of a GGUF file's tokenizer.ggml.* metadata (tokenizer_gguf.c). */
 dg_status dg_tokenizer_load_gguf(const char *path, dg_tokenizer **out, dg_error *err);
+/* Adds the tokenizer.ggml.* keys of t to a GGUF being written (the converter's layout: every
+ * piece, specials typed control or user-defined, <0xHH> byte, merges in rank order). */
+struct dg_ggw;
+dg_status dg_tokenizer_to_gguf(const dg_tokenizer *t, struct dg_ggw *w, dg_error *err);
 
 /* Piece lookup: id or -1. */
 int32_t dg_tok_piece_id(const dg_tokenizer *t, const char *s, size_t n);
