@@ -308,6 +308,22 @@ static void test_model(void) {
     PATCH("truncated file", "outside the file", len = n / 2);
     PATCH("sliding pattern of wrong type", "sliding_window_pattern' has type array of u8",
           c[KEYAT("diffusion-gemma.attention.sliding_window_pattern") + 4] = 0);
+    /* generation defaults: diffusion.eb_* when present, GENERATION.md's otherwise */
+    for (int pass = 0; pass < 2; pass++) {
+        memcpy(c, src, n);
+        size_t q = KEYAT("diffusion.eb_max_steps");
+        if (pass == 0) c[q + 4] = 7;
+        else c[q - 1] = 'X';
+        snprintf(p, sizeof p, "%s/model.gguf", tmpdir);
+        spit(p, c, n);
+        dg_gen_params gp = {0};
+        CHECK(dg_model_load(tmpdir, NULL, &m, &e) == DG_OK, "eb pass %d: %s", pass, e.msg);
+        if (m) dg_model_gen_defaults(m, &gp);
+        CHECK(gp.max_denoising_steps == (pass ? 48 : 7) && gp.t_min == 0.4 && gp.n_eos == 3,
+              "eb pass %d: steps %d t_min %.17g eos %d", pass, gp.max_denoising_steps, gp.t_min, gp.n_eos);
+        dg_model_free(m);
+        m = NULL;
+    }
 #undef PATCH
 #undef KEYAT
     free(c);

@@ -58,14 +58,15 @@ static int on_canvas(void *user, int canvas, const int32_t *ids, int L, int n_em
 static void usage(FILE *f) {
     fprintf(f,
         "usage: dgemma run -m DIR (--prompt-ids \"1 2 3\" | -p TEXT) [options]\n"
-        "  -m, --model DIR          model directory\n"
+        "  -m, --model DIR          model directory, or a .gguf file (first part of a split set)\n"
         "  --prompt-ids IDS         prompt token ids (chat template already applied), space/comma separated;\n"
         "                           @FILE reads them from a file\n"
-        "  -p, --prompt TEXT        a user message, rendered with the chat template (tokenizer.json in DIR)\n"
+        "  -p, --prompt TEXT        a user message, rendered with the chat template (tokenizer.json in DIR,\n"
+        "                           else the GGUF's tokenizer)\n"
         "  -f, --file FILE          the user message from a file ('-': standard input)\n"
         "  --system TEXT            system prompt (with -p)\n"
         "  --think                  enable the thinking channel in the chat template (with -p)\n"
-        "  --tokenizer FILE         tokenizer.json to use instead of DIR/tokenizer.json\n"
+        "  --tokenizer FILE         tokenizer.json (or .gguf) to use instead of the model's\n"
         "  --ids                    print token ids instead of text\n"
         "  --max-new-tokens N       canvases = ceil(N / canvas length)   (generation_config / 256)\n"
         "  --steps N                max denoising steps per canvas      (48)\n"

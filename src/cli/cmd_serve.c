@@ -13,7 +13,7 @@
 static void usage(FILE *f) {
     fprintf(f,
         "usage: dgemma serve -m DIR [options]\n"
-        "  -m, --model DIR        model directory\n"
+        "  -m, --model DIR        model directory, or a .gguf file\n"
         "  --host ADDR            listen address                          (127.0.0.1)\n"
         "  --port N               TCP port; 0 = any free port (printed)   (8080)\n"
         "  -t, --threads N        threads (0 = all CPUs)                  (0)\n"
@@ -21,7 +21,7 @@ static void usage(FILE *f) {
         "  --queue N              requests that may wait for a slot; more get 503 (64)\n"
         "  --ctx N                tokens per request (prompt + canvases)  (4096)\n"
         "  --api-key KEY          require 'Authorization: Bearer KEY' on /v1 (env DGEMMA_API_KEY)\n"
-        "  --tokenizer FILE       tokenizer.json (default DIR/tokenizer.json)\n"
+        "  --tokenizer FILE       tokenizer.json or .gguf (default: the model's)\n"
         "  --model-id NAME        the id /v1/models reports (default: DIR's name)\n"
         "  --max-body BYTES       largest request body; more gets 413      (4194304)\n"
         "  --grace S              on SIGTERM/SIGINT, seconds running requests may finish (10)\n"
