@@ -40,10 +40,12 @@ int cmd_info(int argc, char **argv) {
     clock_gettime(CLOCK_MONOTONIC, &t1);
     dg_model_info mi;
     dg_model_get_info(m, &mi);
+    char first[4096];
+    int gguf = dg_gguf_locate(dir, first, sizeof first, &err) == 1;
     printf("model       %s\nlayers      %d\nhidden      %d\nheads       %d\nexperts     %d (top %d)\n"
            "vocab       %d\ncanvas      %d\nwindow      %d\nquantized   %s\nweights     %.3f GB mapped\nload time   %.3f s\n",
            dir, mi.n_layers, mi.hidden_size, mi.n_heads, mi.n_experts, mi.top_k, mi.vocab_size, mi.canvas_length,
-           mi.sliding_window, !mi.quantized ? "no" : dg_gguf_locate(dir, (char[4096]){0}, 4096, &err) == 1 ? "yes (GGUF blocks)" : "yes (MLX affine)", mi.weight_bytes / 1e9,
+           mi.sliding_window, !mi.quantized ? "no" : gguf ? "yes (GGUF blocks)" : "yes (MLX affine)", mi.weight_bytes / 1e9,
            (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
     gguf_types(dir);
     dg_model_free(m);

@@ -1,7 +1,7 @@
 /* libFuzzer target: arbitrary bytes through the GGUF reader from memory, then every reader
  * entry the loaders use (typed metadata access, string arrays, the dequantizer on each tensor's
  * first row), so a file that validates can be consumed without reading outside it.
- * Build: clang -fsanitize=fuzzer,address,undefined -Iinclude -Isrc tests/fuzz/fuzz_gguf.c
+ * Build: clang -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude -Isrc tests/fuzz/fuzz_gguf.c
  *        src/format/gguf.c src/core/error.c src/core/ggml_type.c src/kernels/ggml_dequant.c */
 #include <stdint.h>
 #include <stdlib.h>
