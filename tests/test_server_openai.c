@@ -188,6 +188,27 @@ int main(void) {
             oa_release(r);
         }
 
+    /* empty first text (UBSan: memmem / memcmp on a buffer that never got bytes): a thinking
+     * answer with a stop string starts with <|channel>, and an empty channel <|channel><channel|> */
+    static const char *const empties[] = {"<|channel>thought\nhm<channel|>Yes. STOP no", "<|channel><channel|>Yes. STOP no"};
+    for (int k = 0; k < 2; k++)
+        for (int stream = 0; stream < 2; stream++) {
+            snprintf(body, sizeof body, "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"stop\":\"STOP\",\"stream\":%s,"
+                     "\"chat_template_kwargs\":{\"enable_thinking\":true}}", stream ? "true" : "false");
+            CHECK(parse(OA_CHAT, body, &r, &e) == 200, "parse: %s", e.s);
+            run(r, empties[k], 1, DG_FINISH_LENGTH, &out);
+            if (stream) {
+                deltas(out.s, "content", &d, &n, NULL, &fin);
+                CHECK(!strcmp(dg_sb_str(&d), "Yes.") && !strcmp(fin, "stop"), "empty start %d stream: '%s' %s", k, dg_sb_str(&d), fin);
+            } else {
+                o = message(&out);
+                m = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(o, "choices"), 0), "message");
+                CHECK(m && !strcmp(cJSON_GetObjectItem(m, "content")->valuestring, "Yes."), "empty start %d: %s", k, out.s);
+                cJSON_Delete(o);
+            }
+            oa_release(r);
+        }
+
     /* errors: 400 in OpenAI's shape, naming the field */
     static const struct { int kind; const char *body, *param, *msg; } bad[] = {
         {OA_CHAT, "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"n\":2}", "n", "'n' must be 1"},

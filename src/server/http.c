@@ -49,7 +49,7 @@ static enum MHD_Result reply(struct MHD_Connection *c, int status, const char *t
 static enum MHD_Result reply_json(http_app *app, int ep, struct MHD_Connection *c, int status, const dg_sb *b,
                                   const char *ignored, int retry_after) {
     metrics_request(app->metrics, ep, status);
-    return reply(c, status, "application/json", b->s ? b->s : "{}", b->len, ignored, retry_after);
+    return reply(c, status, "application/json", b->len ? b->s : "{}", b->len, ignored, retry_after);
 }
 
 static enum MHD_Result reply_error(http_app *app, int ep, struct MHD_Connection *c, int status, const char *type,
@@ -113,7 +113,7 @@ static enum MHD_Result metrics_page(http_app *app, struct MHD_Connection *c) {
     dg_sb b = {0};
     metrics_render(app->metrics, q, a, app->max_batch, &b);
     metrics_request(app->metrics, M_EP_METRICS, 200);
-    enum MHD_Result r = reply(c, 200, "text/plain; version=0.0.4", b.s ? b.s : "", b.len, NULL, 0);
+    enum MHD_Result r = reply(c, 200, "text/plain; version=0.0.4", dg_sb_str(&b), b.len, NULL, 0);
     dg_sb_free(&b);
     return r;
 }
@@ -124,7 +124,7 @@ static enum MHD_Result generate(http_app *app, struct MHD_Connection *c, int kin
         return reply_error(app, ep, c, 503, "server_error", "shutting_down", "the server is shutting down", 1);
     dg_sb err = {0}, ignored = {0};
     oa_req *r = NULL;
-    int status = oa_parse(&app->info, kind, body->s ? body->s : "", body->len, &r, &err, &ignored);
+    int status = oa_parse(&app->info, kind, dg_sb_str(body), body->len, &r, &err, &ignored);
     if (status != 200) {
         enum MHD_Result ret = reply_json(app, ep, c, status, &err, NULL, 0);
         dg_sb_free(&err); dg_sb_free(&ignored);

@@ -378,7 +378,7 @@ static void on_done(job *j, dg_status st, const dg_error *err, const dg_gen_resu
     } else {
         flush_all(r);
         cJSON *calls = tool_calls(r);
-        const char *content = r->acc_content.s ? r->acc_content.s : "", *reasoning = r->acc_reasoning.s;
+        const char *content = dg_sb_str(&r->acc_content), *reasoning = r->acc_reasoning.s;
         int n_calls = calls ? cJSON_GetArraySize(calls) : 0;
         cJSON *o = cJSON_CreateObject(), *ch, *c = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "id", r->id);
@@ -446,7 +446,7 @@ int oa_result(oa_req *r, int ms, const char **body, size_t *len) {
     pthread_mutex_lock(&r->mu);
     if (!r->done) wait_ms(r, ms);
     int st = r->done ? r->status : 0;
-    *body = r->out.s ? r->out.s : "";
+    *body = dg_sb_str(&r->out);
     *len = r->out.len;
     pthread_mutex_unlock(&r->mu);
     return st;
