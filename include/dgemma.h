@@ -316,6 +316,24 @@ dg_status dg_detok_stream_push(dg_detok_stream *s, const int32_t *ids, size_t n,
 dg_status dg_detok_stream_flush(dg_detok_stream *s, char **text, size_t *len, dg_error *err);
 void dg_detok_stream_free(dg_detok_stream *s);
 
+/* Channel splitter for committed output ids (TOKENIZER.md §3, §7): <|channel> ... <channel|> is
+ * the thinking channel, <|tool_call> ... <tool_call|> a tool call, the rest the visible content.
+ * The delimiter ids are looked up in the tokenizer. Text goes through a streaming decoder
+ * (specials skipped, UTF-8 never split) and comes out through fn per span of one channel; the
+ * last call of a span has end = 1 (text may then be empty), made when a delimiter closes it or
+ * at dg_channel_split_end. fn may modify text in place (it is freed after the call).
+ * split = 0: no delimiters, all text is content (raw completions). */
+typedef enum dg_channel { DG_CHANNEL_CONTENT = 0, DG_CHANNEL_REASONING, DG_CHANNEL_TOOL } dg_channel;
+typedef void (*dg_channel_fn)(void *user, dg_channel ch, char *text, size_t len, int end);
+typedef struct dg_channel_split dg_channel_split;
+dg_status dg_channel_split_new(const dg_tokenizer *t, int split, dg_channel_split **out, dg_error *err);
+dg_status dg_channel_split_push(dg_channel_split *s, const int32_t *ids, size_t n, dg_channel_fn fn, void *user,
+                                dg_error *err);
+/* The end of the output: flushes the current span (end = 1). */
+dg_status dg_channel_split_end(dg_channel_split *s, dg_channel_fn fn, void *user, dg_error *err);
+dg_channel dg_channel_split_current(const dg_channel_split *s);
+void dg_channel_split_free(dg_channel_split *s);
+
 /* Chat. role: system, developer, user, assistant, tool. content: the text (NULL = none); or
  * content_parts_json: an OpenAI content-parts array ({type: text|image|audio|video}) used when
  * content is NULL. reasoning: the assistant's thinking text. tool_calls_json: an OpenAI tool_calls
