@@ -59,7 +59,8 @@ void dg_model_get_info(const dg_model *m, dg_model_info *info);
 
 /* Generation defaults read from generation_config.json (or built-in). */
 typedef struct dg_gen_params {
-    int max_new_tokens;         /* canvases = ceil(max_new_tokens / canvas_length) */
+    int max_new_tokens;         /* at most this many tokens are emitted; canvases denoised =
+                                   ceil(max_new_tokens / canvas_length), the last maybe cut */
     int max_denoising_steps;    /* N */
     double t_min, t_max;
     double entropy_bound;
@@ -181,7 +182,7 @@ int dg_stop_test(const dg_gen_params *p, const int32_t *prev, const int32_t *arg
 typedef enum dg_finish {
     DG_FINISH_NONE = 0,
     DG_FINISH_STOP,             /* a committed canvas held an EOS id */
-    DG_FINISH_LENGTH,           /* ceil(max_new_tokens / L) canvases committed */
+    DG_FINISH_LENGTH,           /* max_new_tokens emitted (no EOS before) */
     DG_FINISH_CANCELLED,        /* a callback returned nonzero */
 } dg_finish;
 const char *dg_finish_name(dg_finish f);
@@ -203,7 +204,8 @@ typedef struct dg_gen_frame {
 
 /* Return nonzero to cancel: dg_generate then returns DG_ERR_CANCELLED with the partial result. */
 typedef int (*dg_gen_step_fn)(void *user, const dg_gen_frame *f);
-/* A committed canvas: ids[L] (pads after an EOS); n_emit = tokens before the EOS (L if none). */
+/* A committed canvas: ids[L] (pads after an EOS); n_emit = the tokens to emit: those before the
+ * EOS (L if none), cut so that the request's total never exceeds max_new_tokens. */
 typedef int (*dg_gen_canvas_fn)(void *user, int canvas, const int32_t *ids, int L, int n_emit, int n_steps);
 
 typedef struct dg_gen_callbacks {
@@ -217,7 +219,8 @@ typedef struct dg_gen_callbacks {
 typedef struct dg_gen_result {
     int32_t *ids;               /* committed canvases, whole (pads included); malloc'ed */
     int n_ids;
-    int n_emitted;              /* tokens before the EOS: the "committed tokens" of metrics */
+    int n_emitted;              /* tokens emitted (before the EOS, at most max_new_tokens): the
+                                   "committed tokens" of metrics */
     dg_finish finish;
     int stop_id;                /* the EOS id that ended generation, or -1 */
     int prompt_tokens;
