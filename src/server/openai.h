@@ -18,6 +18,9 @@ typedef struct oa_info {
     dg_gen_params defaults;
     atomic_ullong *next_id;         /* request ids */
     size_t max_buffered;            /* stream bytes a slow client may leave unread */
+    int max_steps, max_canvases;    /* caps per request: denoising steps per canvas, canvases */
+    double timeout_s;               /* a request's deadline from its start (0: none) */
+    size_t max_piece_bytes;         /* longest token piece (0: unknown): a cheap prompt bound */
 } oa_info;
 
 typedef struct oa_req oa_req;

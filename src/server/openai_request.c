@@ -3,6 +3,7 @@
 #include "server/openai_int.h"
 #include "core/error.h"
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,15 +19,30 @@ typedef struct parse {
     int status;
 } parse;
 
+static int vfail(parse *ps, int status, const char *param, const char *code, const char *fmt, va_list ap) {
+    char msg[900];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    oa_error(ps->err, "invalid_request_error", param, code, "%s", msg);
+    ps->status = status;
+    return 0;
+}
+
 static int bad(parse *ps, const char *param, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int bad(parse *ps, const char *param, const char *fmt, ...) {
-    char msg[900];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vfail(ps, 400, param, NULL, fmt, ap);
     va_end(ap);
-    oa_error(ps->err, "invalid_request_error", param, NULL, "%s", msg);
-    ps->status = 400;
+    return 0;
+}
+
+/* The prompt (and the canvases asked for) do not fit the context: OpenAI's error code. */
+static int too_long(parse *ps, const char *param, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int too_long(parse *ps, const char *param, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vfail(ps, 400, param, "context_length_exceeded", fmt, ap);
+    va_end(ap);
     return 0;
 }
 
@@ -58,19 +74,24 @@ static int get_bool(parse *ps, const cJSON *o, const char *k, int *out) {
     return 1;
 }
 
+/* Seeds are 64-bit: as a JSON number only up to 2^53 - 1 (a double holds no more exactly: a
+ * larger one would be silently rounded), beyond that as a string of decimal digits. */
 static int get_seed(parse *ps, const cJSON *o, uint64_t *out) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "seed");
     if (!v || cJSON_IsNull(v)) return 1;
-    if (cJSON_IsString(v)) {    /* 64-bit seeds do not survive JSON numbers */
-        char *end;
+    if (cJSON_IsString(v)) {
         const char *s = v->valuestring;
+        size_t n = strspn(s, "0123456789");
+        if (!n || s[n]) return bad(ps, "seed", "'seed' as a string must be decimal digits only (got '%.40s')", s);
+        char *end;
+        errno = 0;
         unsigned long long x = strtoull(s, &end, 10);
-        if (!*s || *end || *s == '-') return bad(ps, "seed", "'seed' must be a non-negative integer");
+        if (errno == ERANGE) return bad(ps, "seed", "'seed' must be below 2^64 (got '%.40s')", s);
         *out = x;
         return 1;
     }
     long long x = 0;
-    if (!get_int(ps, o, "seed", 0, 9007199254740992LL, &x)) return 0;
+    if (!get_int(ps, o, "seed", 0, (1LL << 53) - 1, &x)) return 0;
     *out = (uint64_t)x;
     return 1;
 }
@@ -101,7 +122,7 @@ static int parse_common(parse *ps, const cJSON *o, oa_req *r) {
         if (!cJSON_IsObject(rf) || !cJSON_IsString(t))
             return bad(ps, "response_format", "'response_format' must be an object with a 'type'");
         if (strcmp(t->valuestring, "text"))
-            return bad(ps, "response_format", "response_format type '%s' is not supported: dgemma has no constrained "
+            return bad(ps, "response_format", "response_format type '%.40s' is not supported: dgemma has no constrained "
                        "decoding for diffusion canvases; use \"text\"", t->valuestring);
     }
     const cJSON *lp = cJSON_GetObjectItemCaseSensitive(o, "logprobs");
@@ -109,6 +130,12 @@ static int parse_common(parse *ps, const cJSON *o, oa_req *r) {
         return bad(ps, "logprobs", "'logprobs' is not supported (diffusion commits whole canvases)");
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(o, "model");
     if (model && !cJSON_IsNull(model) && !cJSON_IsString(model)) return bad(ps, "model", "'model' must be a string");
+    if (cJSON_IsString(model) && strcmp(model->valuestring, ps->info->model_id)) {
+        oa_error(ps->err, "invalid_request_error", "model", "model_not_found", "The model '%.100s' does not exist (this server has '%s')",
+                 model->valuestring, ps->info->model_id);
+        ps->status = 404;
+        return 0;
+    }
     snprintf(r->model, sizeof r->model, "%s", ps->info->model_id);
     v = -1;
     const long long max_tok = (long long)ps->info->ctx_tokens;
@@ -117,8 +144,9 @@ static int parse_common(parse *ps, const cJSON *o, oa_req *r) {
     if (v > 0) p->max_new_tokens = (int)v;
     if (!get_seed(ps, o, &p->seed)) return 0;
     v = -1;
-    if (!get_int(ps, o, "max_denoising_steps", 1, 100000, &v)) return 0;
+    if (!get_int(ps, o, "max_denoising_steps", 1, ps->info->max_steps, &v)) return 0;
     if (v > 0) p->max_denoising_steps = (int)v;
+    else if (p->max_denoising_steps > ps->info->max_steps) p->max_denoising_steps = ps->info->max_steps;
     v = -1;
     if (!get_int(ps, o, "stability_threshold", 0, 100000, &v)) return 0;
     if (v >= 0) p->stability_threshold = (int)v;
@@ -155,10 +183,16 @@ static int parse_common(parse *ps, const cJSON *o, oa_req *r) {
 
 static int tokenize(parse *ps, oa_req *r, const char *text, int add_bos) {
     if (!ps->info->tok) return bad(ps, NULL, "this server has no tokenizer: send token ids (see --tokenizer)");
-    size_t n = 0;
+    size_t n = 0, len = strlen(text);
     dg_error e = {0};
-    if (dg_tokenize(ps->info->tok, text, strlen(text), add_bos, &r->prompt, &n, &e)) return bad(ps, NULL, "tokenizer: %s", e.msg);
-    if (n > (size_t)ps->info->ctx_tokens) return bad(ps, NULL, "the prompt has %zu tokens; the context holds %d", n, ps->info->ctx_tokens);
+    /* no token covers more text than the longest piece: a text longer than that many bytes per
+     * context position cannot fit, and is refused before it costs a tokenization */
+    const size_t per = ps->info->max_piece_bytes;
+    if (per && len > per * (size_t)ps->info->ctx_tokens)
+        return too_long(ps, NULL, "the prompt (%zu bytes) cannot fit: it has at least %zu tokens; the context holds %d",
+                        len, (len + per - 1) / per, ps->info->ctx_tokens);
+    if (dg_tokenize(ps->info->tok, text, len, add_bos, &r->prompt, &n, &e)) return bad(ps, NULL, "tokenizer: %s", e.msg);
+    if (n > (size_t)ps->info->ctx_tokens) return too_long(ps, NULL, "the prompt has %zu tokens; the context holds %d", n, ps->info->ctx_tokens);
     r->job.n_prompt = (int)n;
     return 1;
 }
@@ -178,6 +212,15 @@ static int chat_prompt(parse *ps, const cJSON *o, oa_req *r) {
         if (!known) return bad(ps, "messages", "messages[%d].role '%.40s' is not one of system, developer, user, assistant, tool", i, role->valuestring);
         if (c && !cJSON_IsNull(c) && !cJSON_IsString(c) && !cJSON_IsArray(c))
             return bad(ps, "messages", "messages[%d].content must be a string, an array of parts or null", i);
+        int k = 0;
+        const cJSON *part;
+        for (part = cJSON_IsArray(c) ? c->child : NULL; part; part = part->next) {
+            const cJSON *ty = cJSON_GetObjectItemCaseSensitive(part, "type");
+            if (!cJSON_IsString(ty)) return bad(ps, "messages", "messages[%d].content[%d] must be an object with a 'type'", i, k);
+            if (strcmp(ty->valuestring, "text"))
+                return bad(ps, "messages", "messages[%d].content[%d] is a '%.40s' part: this model reads text only", i, k, ty->valuestring);
+            k++;
+        }
         const cJSON *tc = cJSON_GetObjectItemCaseSensitive(m, "tool_calls");
         if (tc && !cJSON_IsNull(tc) && !cJSON_IsArray(tc)) return bad(ps, "messages", "messages[%d].tool_calls must be an array", i);
         i++;
@@ -223,7 +266,7 @@ static int completion_prompt(parse *ps, const cJSON *o, oa_req *r) {
     if (!cJSON_IsArray(p) || !cJSON_GetArraySize(p))
         return bad(ps, "prompt", "'prompt' must be a string or a non-empty array of token ids (one prompt per request)");
     int n = cJSON_GetArraySize(p);
-    if (n > ps->info->ctx_tokens) return bad(ps, "prompt", "the prompt has %d tokens; the context holds %d", n, ps->info->ctx_tokens);
+    if (n > ps->info->ctx_tokens) return too_long(ps, "prompt", "the prompt has %d tokens; the context holds %d", n, ps->info->ctx_tokens);
     if (!(r->prompt = malloc((size_t)n * sizeof *r->prompt))) { ps->status = 500; return 0; }
     int i = 0;
     const cJSON *t;
@@ -243,11 +286,24 @@ static int completion_prompt(parse *ps, const cJSON *o, oa_req *r) {
 int oa_parse(const oa_info *info, int kind, const char *body, size_t len, oa_req **out, dg_sb *errbody, dg_sb *ignored) {
     *out = NULL;
     parse ps = {.info = info, .err = errbody, .ignored = ignored, .status = 200};
-    const char *end = NULL;
+    /* Strict JSON: a raw NUL is never valid (cJSON would cut a key or string at it), and
+     * nothing but whitespace may follow the value. */
+    const char *nul = memchr(body, 0, len), *end = NULL;
+    if (nul) {
+        oa_error(errbody, "invalid_request_error", NULL, NULL, "the body is not valid JSON (a NUL byte at byte %zu)", (size_t)(nul - body));
+        return 400;
+    }
     cJSON *o = cJSON_ParseWithLengthOpts(body, len, &end, 0);
     if (!o) {
         oa_error(errbody, "invalid_request_error", NULL, NULL, "the body is not valid JSON (error near byte %zu)",
                  end ? (size_t)(end - body) : (size_t)0);
+        return 400;
+    }
+    while (end < body + len && strchr(" \t\r\n", *end)) end++;
+    if (end != body + len) {
+        cJSON_Delete(o);
+        oa_error(errbody, "invalid_request_error", NULL, NULL, "the body is not valid JSON (bytes after the value at byte %zu)",
+                 (size_t)(end - body));
         return 400;
     }
     if (!cJSON_IsObject(o)) { cJSON_Delete(o); oa_error(errbody, "invalid_request_error", NULL, NULL, "the body must be a JSON object"); return 400; }
@@ -263,8 +319,11 @@ int oa_parse(const oa_info *info, int kind, const char *body, size_t len, oa_req
             }
         const long long canv = ((long long)r->job.p.max_new_tokens + info->canvas_length - 1) / info->canvas_length;
         const long long need = r->job.n_prompt + canv * info->canvas_length;
+        if (ok && canv > info->max_canvases)
+            ok = bad(&ps, "max_tokens", "max_tokens %d needs %lld canvases of %d; this server denoises at most %d per request",
+                     r->job.p.max_new_tokens, canv, info->canvas_length, info->max_canvases);
         if (ok && need > info->ctx_tokens)
-            ok = bad(&ps, "max_tokens", "%d prompt tokens + %lld canvas(es) of %d need %lld positions; the context holds %d",
+            ok = too_long(&ps, "max_tokens", "%d prompt tokens + %lld canvas(es) of %d need %lld positions; the context holds %d",
                      r->job.n_prompt, canv, info->canvas_length, need, info->ctx_tokens);
     }
     if (ok && !info->tok) ok = bad(&ps, NULL, "this server has no tokenizer (--tokenizer FILE)");

@@ -4,6 +4,7 @@
 #include "server/openai_int.h"
 #include "server/sse.h"
 #include "core/error.h"
+#include "text/utf8.h"
 #include <cjson/cJSON.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,6 +18,8 @@ void oa_error(dg_sb *out, const char *type, const char *param, const char *code,
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    /* a %.40s of a client's string or the size limit may cut a UTF-8 sequence; JSON needs whole ones */
+    dg_utf8_scrub(msg, strlen(msg));
     cJSON *o = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(o, "error");
     cJSON_AddStringToObject(e, "message", msg);
     cJSON_AddStringToObject(e, "type", type);
@@ -269,6 +272,14 @@ static cJSON *tool_calls(oa_req *r) {
     }
     free(raw); free(content); free(reasoning); free(cj);
     if (calls && !cJSON_GetArraySize(calls)) { cJSON_Delete(calls); calls = NULL; }
+    /* ids unique across a conversation: a later answer's call_0 must not match an earlier one */
+    int i = 0;
+    cJSON *c;
+    cJSON_ArrayForEach(c, calls) {
+        char id[80];
+        snprintf(id, sizeof id, "call_%s_%d", strchr(r->id, '-') + 1, i++);
+        cJSON_ReplaceItemInObjectCaseSensitive(c, "id", cJSON_CreateString(id));
+    }
     return calls;
 }
 
