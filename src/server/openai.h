@@ -44,6 +44,13 @@ size_t oa_read(oa_req *r, char *dst, size_t max, int ms, int *done);
 /* Non-stream: waits up to ms; returns 0 while running, else the HTTP status, with the body. */
 int oa_result(oa_req *r, int ms, const char **body, size_t *len);
 
+/* What the request log reports once the job ended (zeros before). */
+typedef struct oa_stats {
+    int prompt_tokens, completion_tokens, canvases, steps;
+    const char *finish;         /* "stop", "length", "tool_calls", "cancelled" or "error" */
+} oa_stats;
+void oa_get_stats(oa_req *r, oa_stats *out);
+
 /* An OpenAI error body {"error": {message, type, param, code}}. */
 void oa_error(dg_sb *out, const char *type, const char *param, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));

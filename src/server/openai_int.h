@@ -29,6 +29,7 @@ struct oa_req {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int refs, done, status;
+    oa_stats stats;               /* set with done */
     dg_sb out;                    /* stream: pending SSE bytes; otherwise the final body */
     size_t sent;
 };

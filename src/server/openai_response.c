@@ -291,6 +291,7 @@ static void flush_all(oa_req *r) {
 
 static const char *finish_reason(const oa_req *r, const dg_gen_result *res, int has_calls) {
     if (r->stopped) return "stop";
+    if (res->finish == DG_FINISH_CANCELLED) return r->job.hit_deadline ? "length" : "cancelled";
     if (res->finish == DG_FINISH_STOP) return has_calls ? "tool_calls" : "stop";
     return "length";
 }
@@ -300,7 +301,10 @@ static void on_done(job *j, dg_status st, const dg_error *err, const dg_gen_resu
     oa_req *r = (oa_req *)j;
     dg_sb body = {0};
     int status = 200;
-    const int ok = res && (st == DG_OK || (st == DG_ERR_CANCELLED && r->stopped));
+    /* a job cut short once started (stop string, deadline, shutdown) answers with what it
+     * committed; one that never started has no answer */
+    const int ok = res && (st == DG_OK || st == DG_ERR_CANCELLED);
+    const char *finish = "error";
     if (!ok) {
         const char *msg = err && err->msg[0] ? err->msg : dg_status_name(st);
         if (st == DG_ERR_CANCELLED) { status = 503; oa_error(&body, "server_error", NULL, "cancelled", "%s", msg); }
@@ -324,7 +328,8 @@ static void on_done(job *j, dg_status st, const dg_error *err, const dg_gen_resu
             cJSON_ArrayForEach(c, calls) cJSON_AddNumberToObject(c, "index", i++);
             send_chunk(r, NULL, NULL, calls, NULL, NULL);
         }
-        send_chunk(r, NULL, NULL, NULL, finish_reason(r, res, n_calls), dgemma_json(r, res, 0));
+        finish = finish_reason(r, res, n_calls);
+        send_chunk(r, NULL, NULL, NULL, finish, dgemma_json(r, res, 0));
         if (r->include_usage) {
             cJSON *o = chunk_new(r);
             cJSON_AddArrayToObject(o, "choices");
@@ -359,7 +364,8 @@ static void on_done(job *j, dg_status st, const dg_error *err, const dg_gen_resu
             cJSON_AddStringToObject(c, "text", content);
             cJSON_AddNullToObject(c, "logprobs");
         }
-        cJSON_AddStringToObject(c, "finish_reason", finish_reason(r, res, n_calls));
+        finish = finish_reason(r, res, n_calls);
+        cJSON_AddStringToObject(c, "finish_reason", finish);
         cJSON_AddItemToObject(o, "usage", usage_json(r, res));
         cJSON_AddItemToObject(o, "dgemma", dgemma_json(r, res, 1));
         char *s = cJSON_PrintUnformatted(o);
@@ -373,6 +379,8 @@ static void on_done(job *j, dg_status st, const dg_error *err, const dg_gen_resu
     else { dg_sb_free(&r->out); r->out = body; body = (dg_sb){0}; }
     if (!dg_sb_ok(&r->out)) status = 500;
     r->status = status;
+    r->stats = (oa_stats){.prompt_tokens = r->job.n_prompt, .completion_tokens = res ? res->n_emitted : 0,
+                          .canvases = res ? res->n_canvases : 0, .steps = res ? res->n_steps : 0, .finish = finish};
     r->done = 1;
     pthread_cond_broadcast(&r->cv);
     pthread_mutex_unlock(&r->mu);
@@ -402,6 +410,12 @@ size_t oa_read(oa_req *r, char *dst, size_t max, int ms, int *done) {
     return n;
 }
 
+void oa_get_stats(oa_req *r, oa_stats *out) {
+    pthread_mutex_lock(&r->mu);
+    *out = r->stats;
+    pthread_mutex_unlock(&r->mu);
+}
+
 int oa_result(oa_req *r, int ms, const char **body, size_t *len) {
     pthread_mutex_lock(&r->mu);
     if (!r->done) wait_ms(r, ms);
@@ -418,6 +432,7 @@ int oa_req_arm(oa_req *r) {
     snprintf(r->id, sizeof r->id, "%s-%llx%04llx", r->kind == OA_CHAT ? "chatcmpl" : "cmpl", (unsigned long long)time(NULL), seq & 0xffff);
     r->created = (long long)time(NULL);
     r->job.prompt = r->prompt;
+    r->job.timeout_s = info->timeout_s;
     r->job.cb.on_canvas = on_canvas;
     r->job.cb.on_step = r->stream_canvas ? on_step : NULL;
     r->job.cb.user = r;
