@@ -14,12 +14,16 @@
 #include <time.h>
 #include <unistd.h>
 
+/* MHD's inactivity timeout: how long a kept-alive connection may wait silently for its next
+ * request. */
+#define IDLE_S 60
+
 /* One open connection, for the receive deadline: MHD's own timeout counts inactivity, so a
  * client trickling a byte at a time would hold its connection (and thread) forever. */
 typedef struct watch {
     int fd;
     int receiving;              /* waiting for (the rest of) a request */
-    double since;               /* when that wait began: connect, or the end of the last answer */
+    double since;               /* when the deadline starts: connect, or IDLE_S after an answer */
     struct watch *prev, *next;
 } watch;
 
@@ -207,12 +211,12 @@ static watch *watch_of(struct MHD_Connection *c) {
     return ci ? ci->socket_context : NULL;
 }
 
-static void set_receiving(http *h, struct MHD_Connection *c, int receiving) {
+static void set_receiving(http *h, struct MHD_Connection *c, int receiving, double delay) {
     watch *w = watch_of(c);
     if (!w) return;
     pthread_mutex_lock(&h->mu);
     w->receiving = receiving;
-    w->since = now();
+    w->since = now() + delay;
     pthread_mutex_unlock(&h->mu);
 }
 
@@ -259,7 +263,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         *upload_size = 0;
         return MHD_YES;
     }
-    set_receiving(h, c, 0);             /* the request is in: its receive deadline no longer runs */
+    set_receiving(h, c, 0, 0);          /* the request is in: its receive deadline no longer runs */
     const int post = !strcmp(method, "POST"), get = !strcmp(method, "GET"), ep = cs->ep;
     if (cs->too_big) {
         char msg[128];
@@ -301,7 +305,9 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
     free(cs);
     *con_cls = NULL;
     atomic_fetch_sub(&h->open_requests, 1);
-    set_receiving(h, c, 1);
+    /* a kept-alive connection may first idle (MHD closes it after IDLE_S silent seconds; a
+     * client's pool would race a shorter close), then has the receive deadline again */
+    set_receiving(h, c, 1, IDLE_S);
 }
 
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context, enum MHD_ConnectionNotificationCode code) {
@@ -338,7 +344,7 @@ static void *watchdog(void *arg) {
     while (!h->stop) {
         const double t = now();
         for (watch *w = h->watches; w; w = w->next)
-            if (w->receiving && t - w->since > limit) { shutdown(w->fd, SHUT_RDWR); w->receiving = 0; }
+            if (w->receiving && t > w->since + limit) { shutdown(w->fd, SHUT_RDWR); w->receiving = 0; }
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_nsec += 200 * 1000000L;
@@ -391,7 +397,7 @@ dg_status http_start(http_app *app, const char *host, int port, http **out, dg_e
     if (ai->ai_family == AF_INET6) flags |= MHD_USE_IPv6;
     h->d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, handler, h,
                             MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_S,
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)app->max_conn,
                             MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)app->max_conn_per_ip,
                             MHD_OPTION_NOTIFY_COMPLETED, completed, h,

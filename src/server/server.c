@@ -54,7 +54,7 @@ dg_status srv_start(const srv_config *cfg, srv **out, dg_error *err) {
     if (mi.max_positions > 0 && ctx_tokens > mi.max_positions) ctx_tokens = mi.max_positions;
     dg_ctx_params cp = {.n_threads = cfg->threads, .max_tokens = ctx_tokens, .n_seq = cfg->max_batch};
     if ((st = dg_ctx_new(s->model, &cp, &s->ctx, err))) goto fail;
-    if ((st = sched_new(s->ctx, cfg->max_batch, cfg->queue, cfg->threads, &s->metrics, cfg->log, 10, &s->sched, err))) goto fail;
+    if ((st = sched_new(s->ctx, cfg->max_batch, cfg->queue, cfg->threads, &s->metrics, cfg->log, cfg->log_every_s, &s->sched, err))) goto fail;
     if (cfg->model_id) snprintf(s->model_id, sizeof s->model_id, "%s", cfg->model_id);
     else {
         const char *b = cfg->model_dir + strlen(cfg->model_dir);

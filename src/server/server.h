@@ -18,6 +18,7 @@ typedef struct srv_config {
     int max_conn_per_ip, max_conn;
     double recv_timeout_s;
     FILE *log;              /* a line per request and a throughput line while busy; NULL: quiet */
+    double log_every_s;     /* seconds between throughput lines */
 } srv_config;
 
 typedef struct srv srv;
