@@ -138,6 +138,7 @@ int main(void) {
     const char *call = "<|tool_call>call:get_weather{city:<|\"|>Paris<|\"|>,days:3}<tool_call|>";
     const char *tools = "{\"messages\":[{\"role\":\"user\",\"content\":\"weather?\"}],\"stream\":%s,\"tools\":[{\"type\":\"function\","
                         "\"function\":{\"name\":\"get_weather\",\"parameters\":{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}}}}}]}";
+    char call_ids[2][80] = {"", ""};
     for (int stream = 0; stream < 2; stream++) {
         snprintf(body, sizeof body, tools, stream ? "true" : "false");
         CHECK(parse(OA_CHAT, body, &r, &e) == 200, "tools parse: %s", e.s);
@@ -163,10 +164,15 @@ int main(void) {
         CHECK(args && !strcmp(cJSON_GetObjectItem(args, "city")->valuestring, "Paris") &&
               cJSON_GetObjectItem(args, "days")->valuedouble == 3, "arguments are a JSON string");
         CHECK(!stream || cJSON_IsNumber(cJSON_GetObjectItem(c0, "index")), "stream tool call has an index");
+        const char *cid = cJSON_GetStringValue(cJSON_GetObjectItem(c0, "id"));
+        snprintf(call_ids[stream], sizeof call_ids[stream], "%s", cid ? cid : "");
         cJSON_Delete(args);
         cJSON_Delete(calls);
         oa_release(r);
     }
+
+    /* tool-call ids differ between answers (a conversation carries the earlier ones) */
+    CHECK(call_ids[0][0] && strcmp(call_ids[0], call_ids[1]) && strcmp(call_ids[0], "call_0"), "tool call ids '%s' '%s'", call_ids[0], call_ids[1]);
 
     /* stop strings, also across a canvas boundary: the text ends before them, generation stops */
     const char *stops[] = {"\"END\"", "[\"xx\", \"lo wo\"]"};
