@@ -66,10 +66,10 @@ check "throughput lines while busy" $(grep -q 'steps/s, .* tokens/s over' $LOG &
 
 # A second server, quiet: the per-request deadline, then SIGTERM with a stream running: /health
 # says 503 while draining, the stream ends with what it committed (finish_reason "cancelled").
-# Its steps take ~0.1 s here: 16 canvases of 4 steps outlast the 4 s deadline.
+# Its steps take ~0.1 s here: 16 canvases of 8 steps outlast the 6 s deadline.
 LOG2=$B/tests/server2.log
 : >$LOG2
-"$DG" serve -m $M --tokenizer "$TOK" --port 0 -t 2 --max-batch 2 --request-timeout 4 --grace 0.5 --quiet 2>$LOG2 &
+"$DG" serve -m $M --tokenizer "$TOK" --port 0 -t 2 --max-batch 2 --request-timeout 6 --grace 2 --quiet 2>$LOG2 &
 PID2=$!
 port=""
 for i in $(seq 1 300); do
@@ -80,12 +80,12 @@ for i in $(seq 1 300); do
 done
 if [ -z "$port" ]; then echo "FAIL second server did not start"; cat $LOG2; kill $PID2 2>/dev/null; exit 1; fi
 URL2=http://127.0.0.1:$port
-LONG='{"prompt":[2,5,6],"max_tokens":256,"max_denoising_steps":4,"stability_threshold":0'
+LONG='{"prompt":[2,5,6],"max_tokens":256,"stability_threshold":0,"max_denoising_steps":'
 field() { node -e 'const d=JSON.parse(require("fs").readFileSync(0,"utf8")); console.log(eval(process.argv[1]))' "$1"; }
-out=$(curl -s --max-time 120 $URL2/v1/completions -d "$LONG}")
+out=$(curl -s --max-time 120 $URL2/v1/completions -d "${LONG}8}")
 check "deadline: cut with what it committed (finish length)" $(printf "%s" "$out" | field 'd.choices[0].finish_reason === "length" && d.usage.completion_tokens < 256 && d.dgemma.canvases < 16 ? 1 : 0')
 S2=$B/tests/server2.sse
-curl -sN --max-time 120 $URL2/v1/completions -d "$LONG,\"stream\":true}" >$S2 &
+curl -sN --max-time 120 $URL2/v1/completions -d "${LONG}4,\"stream\":true}" >$S2 &
 CURL=$!
 for i in $(seq 1 200); do grep -q '"text":"[^"]' $S2 && break; sleep 0.05; done
 kill -TERM $PID2
