@@ -59,7 +59,8 @@ void dg_model_get_info(const dg_model *m, dg_model_info *info);
 
 /* Generation defaults read from generation_config.json (or built-in). */
 typedef struct dg_gen_params {
-    int max_new_tokens;         /* canvases = ceil(max_new_tokens / canvas_length) */
+    int max_new_tokens;         /* at most this many tokens are emitted; canvases denoised =
+                                   ceil(max_new_tokens / canvas_length), the last maybe cut */
     int max_denoising_steps;    /* N */
     double t_min, t_max;
     double entropy_bound;
@@ -198,7 +199,7 @@ int dg_stop_test(const dg_gen_params *p, const int32_t *prev, const int32_t *arg
 typedef enum dg_finish {
     DG_FINISH_NONE = 0,
     DG_FINISH_STOP,             /* a committed canvas held an EOS id */
-    DG_FINISH_LENGTH,           /* ceil(max_new_tokens / L) canvases committed */
+    DG_FINISH_LENGTH,           /* max_new_tokens emitted (no EOS before) */
     DG_FINISH_CANCELLED,        /* a callback returned nonzero */
 } dg_finish;
 const char *dg_finish_name(dg_finish f);
@@ -220,7 +221,8 @@ typedef struct dg_gen_frame {
 
 /* Return nonzero to cancel: dg_generate then returns DG_ERR_CANCELLED with the partial result. */
 typedef int (*dg_gen_step_fn)(void *user, const dg_gen_frame *f);
-/* A committed canvas: ids[L] (pads after an EOS); n_emit = tokens before the EOS (L if none). */
+/* A committed canvas: ids[L] (pads after an EOS); n_emit = the tokens to emit: those before the
+ * EOS (L if none), cut so that the request's total never exceeds max_new_tokens. */
 typedef int (*dg_gen_canvas_fn)(void *user, int canvas, const int32_t *ids, int L, int n_emit, int n_steps);
 
 typedef struct dg_gen_callbacks {
@@ -234,7 +236,8 @@ typedef struct dg_gen_callbacks {
 typedef struct dg_gen_result {
     int32_t *ids;               /* committed canvases, whole (pads included); malloc'ed */
     int n_ids;
-    int n_emitted;              /* tokens before the EOS: the "committed tokens" of metrics */
+    int n_emitted;              /* tokens emitted (before the EOS, at most max_new_tokens): the
+                                   "committed tokens" of metrics */
     dg_finish finish;
     int stop_id;                /* the EOS id that ended generation, or -1 */
     int prompt_tokens;
@@ -332,6 +335,24 @@ dg_status dg_detok_stream_push(dg_detok_stream *s, const int32_t *ids, size_t n,
                                char **text, size_t *len, dg_error *err);
 dg_status dg_detok_stream_flush(dg_detok_stream *s, char **text, size_t *len, dg_error *err);
 void dg_detok_stream_free(dg_detok_stream *s);
+
+/* Channel splitter for committed output ids (TOKENIZER.md §3, §7): <|channel> ... <channel|> is
+ * the thinking channel, <|tool_call> ... <tool_call|> a tool call, the rest the visible content.
+ * The delimiter ids are looked up in the tokenizer. Text goes through a streaming decoder
+ * (specials skipped, UTF-8 never split) and comes out through fn per span of one channel; the
+ * last call of a span has end = 1 (text may then be empty), made when a delimiter closes it or
+ * at dg_channel_split_end. fn may modify text in place (it is freed after the call).
+ * split = 0: no delimiters, all text is content (raw completions). */
+typedef enum dg_channel { DG_CHANNEL_CONTENT = 0, DG_CHANNEL_REASONING, DG_CHANNEL_TOOL } dg_channel;
+typedef void (*dg_channel_fn)(void *user, dg_channel ch, char *text, size_t len, int end);
+typedef struct dg_channel_split dg_channel_split;
+dg_status dg_channel_split_new(const dg_tokenizer *t, int split, dg_channel_split **out, dg_error *err);
+dg_status dg_channel_split_push(dg_channel_split *s, const int32_t *ids, size_t n, dg_channel_fn fn, void *user,
+                                dg_error *err);
+/* The end of the output: flushes the current span (end = 1). */
+dg_status dg_channel_split_end(dg_channel_split *s, dg_channel_fn fn, void *user, dg_error *err);
+dg_channel dg_channel_split_current(const dg_channel_split *s);
+void dg_channel_split_free(dg_channel_split *s);
 
 /* Chat. role: system, developer, user, assistant, tool. content: the text (NULL = none); or
  * content_parts_json: an OpenAI content-parts array ({type: text|image|audio|video}) used when

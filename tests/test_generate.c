@@ -125,6 +125,34 @@ static void replay(const char *model, dg_isa isa) {
             CHECK(r.t_total >= r.t_prefill + r.t_steps && r.t_steps >= r.t_sampler, "timings add up");
             dg_gen_result_free(&r);
         }
+        /* max_new_tokens not a multiple of L: the same canvases are denoised, exactly that many
+         * tokens are emitted (an EOS at the cut still stops) */
+        {
+            const int L = ctx.m.L, n_can = (n_out - P + L - 1) / L;
+            int e = -1;
+            for (int i = 0; eos_case && i < n_out - P && e < 0; i++) {
+                int32_t id = (int32_t)cJSON_GetArrayItem(oj, P + i)->valuedouble;
+                if (id == 1 || id == 106 || id == 50) e = i;
+            }
+            const int cuts[2] = {eos_case ? e : n_out - P - 3, eos_case ? e - 1 : n_out - P - L + 1};
+            for (int q = 0; q < 2; q++) {
+                dg_gen_params p2 = p;
+                p2.max_new_tokens = cuts[q];
+                if (cuts[q] < 1 || (cuts[q] + L - 1) / L != n_can) continue;
+                reset(&ctx);
+                watch w = {.cancel_canvas = -1, .ctx = &ctx};
+                dg_gen_callbacks cb = {.on_canvas = on_canvas, .user = &w};
+                dg_gen_result r;
+                CHECK(dg_generate(gen, 0, prompt, P, &p2, &cb, &r, &err) == DG_OK, "%s", err.msg);
+                int same = r.n_ids == n_out - P;
+                for (int i = 0; same && i < r.n_ids; i++) same = r.ids[i] == (int32_t)cJSON_GetArrayItem(oj, P + i)->valuedouble;
+                const dg_finish want = eos_case && q == 0 ? DG_FINISH_STOP : DG_FINISH_LENGTH;
+                CHECK(same && r.n_emitted == cuts[q] && w.emitted == cuts[q] && r.finish == want,
+                      "%s %s max_new_tokens %d: same ids %d, emitted %d (callbacks %d), finish %s", model, cs->string,
+                      cuts[q], same, r.n_emitted, w.emitted, dg_finish_name(r.finish));
+                dg_gen_result_free(&r);
+            }
+        }
         /* Cancel from the step callback in canvas 1: canvas 0 stays committed. */
         reset(&ctx);
         watch w = {.cancel_canvas = 1, .cancel_step = 2, .ctx = &ctx};

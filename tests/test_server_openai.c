@@ -7,6 +7,7 @@
 #include "tok_fixture.h"
 #include "server/openai.h"
 #include "core/error.h"
+#include "text/utf8.h"
 #include <cjson/cJSON.h>
 #include <string.h>
 
@@ -92,7 +93,7 @@ int main(void) {
     CHECK(!dg_tokenizer_load(path, &tok, &err), "tokenizer: %s", err.msg);
     if (!tok) return t_done("test_server_openai");
     info = (oa_info){.tok = tok, .model_id = "m", .vocab = 262144, .canvas_length = 16, .ctx_tokens = 4096,
-                     .next_id = &ids_counter, .max_buffered = 1 << 20};
+                     .next_id = &ids_counter, .max_buffered = 1 << 20, .max_steps = 100, .max_canvases = 32};
     dg_gen_params_default(&info.defaults);
     info.defaults.n_eos = 3;
     info.defaults.eos_ids[0] = 1; info.defaults.eos_ids[1] = 106; info.defaults.eos_ids[2] = 50;
@@ -103,7 +104,7 @@ int main(void) {
 
     /* thinking + content, streamed in canvases of 5 ids, equals the non-stream answer */
     const char *ans = "<|channel>thought\nLet me think: 2+2.<channel|>The answer is 4 \xe2\x82\xac, caf\xc3\xa9.  ";
-    const char *chat = "{\"model\":\"x\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stream\":%s,"
+    const char *chat = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stream\":%s,"
                        "\"chat_template_kwargs\":{\"enable_thinking\":true}}";
     char body[512];
     snprintf(body, sizeof body, chat, "true");
@@ -137,6 +138,7 @@ int main(void) {
     const char *call = "<|tool_call>call:get_weather{city:<|\"|>Paris<|\"|>,days:3}<tool_call|>";
     const char *tools = "{\"messages\":[{\"role\":\"user\",\"content\":\"weather?\"}],\"stream\":%s,\"tools\":[{\"type\":\"function\","
                         "\"function\":{\"name\":\"get_weather\",\"parameters\":{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}}}}}]}";
+    char call_ids[2][80] = {"", ""};
     for (int stream = 0; stream < 2; stream++) {
         snprintf(body, sizeof body, tools, stream ? "true" : "false");
         CHECK(parse(OA_CHAT, body, &r, &e) == 200, "tools parse: %s", e.s);
@@ -162,10 +164,15 @@ int main(void) {
         CHECK(args && !strcmp(cJSON_GetObjectItem(args, "city")->valuestring, "Paris") &&
               cJSON_GetObjectItem(args, "days")->valuedouble == 3, "arguments are a JSON string");
         CHECK(!stream || cJSON_IsNumber(cJSON_GetObjectItem(c0, "index")), "stream tool call has an index");
+        const char *cid = cJSON_GetStringValue(cJSON_GetObjectItem(c0, "id"));
+        snprintf(call_ids[stream], sizeof call_ids[stream], "%s", cid ? cid : "");
         cJSON_Delete(args);
         cJSON_Delete(calls);
         oa_release(r);
     }
+
+    /* tool-call ids differ between answers (a conversation carries the earlier ones) */
+    CHECK(call_ids[0][0] && strcmp(call_ids[0], call_ids[1]) && strcmp(call_ids[0], "call_0"), "tool call ids '%s' '%s'", call_ids[0], call_ids[1]);
 
     /* stop strings, also across a canvas boundary: the text ends before them, generation stops */
     const char *stops[] = {"\"END\"", "[\"xx\", \"lo wo\"]"};
@@ -183,6 +190,27 @@ int main(void) {
                 cJSON *ch = cJSON_GetArrayItem(cJSON_GetObjectItem(o, "choices"), 0);
                 CHECK(!strcmp(cJSON_GetObjectItem(ch, "text")->valuestring, want) &&
                       !strcmp(cJSON_GetObjectItem(ch, "finish_reason")->valuestring, "stop"), "stop %d: %s", s, out.s);
+                cJSON_Delete(o);
+            }
+            oa_release(r);
+        }
+
+    /* empty first text (UBSan: memmem / memcmp on a buffer that never got bytes): a thinking
+     * answer with a stop string starts with <|channel>, and an empty channel <|channel><channel|> */
+    static const char *const empties[] = {"<|channel>thought\nhm<channel|>Yes. STOP no", "<|channel><channel|>Yes. STOP no"};
+    for (int k = 0; k < 2; k++)
+        for (int stream = 0; stream < 2; stream++) {
+            snprintf(body, sizeof body, "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"stop\":\"STOP\",\"stream\":%s,"
+                     "\"chat_template_kwargs\":{\"enable_thinking\":true}}", stream ? "true" : "false");
+            CHECK(parse(OA_CHAT, body, &r, &e) == 200, "parse: %s", e.s);
+            run(r, empties[k], 1, DG_FINISH_LENGTH, &out);
+            if (stream) {
+                deltas(out.s, "content", &d, &n, NULL, &fin);
+                CHECK(!strcmp(dg_sb_str(&d), "Yes.") && !strcmp(fin, "stop"), "empty start %d stream: '%s' %s", k, dg_sb_str(&d), fin);
+            } else {
+                o = message(&out);
+                m = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(o, "choices"), 0), "message");
+                CHECK(m && !strcmp(cJSON_GetObjectItem(m, "content")->valuestring, "Yes."), "empty start %d: %s", k, out.s);
                 cJSON_Delete(o);
             }
             oa_release(r);
@@ -213,6 +241,21 @@ int main(void) {
         {OA_COMPLETION, "{\"prompt\":[[1],[2]]}", "prompt", "one prompt per request"},
         {OA_COMPLETION, "{\"prompt\":\"\"}", "prompt", "empty"},
         {OA_COMPLETION, "{\"prompt\":[1.5]}", "prompt", "integer"},
+        /* strict JSON: trailing bytes, a raw NUL in a key (the length below counts it) */
+        {OA_COMPLETION, "{\"prompt\":[1]} {\"prompt\":[2]}", NULL, "after the value"},
+        {OA_COMPLETION, "{\"prompt\":[1]}x", NULL, "after the value"},
+        /* seeds: no sign, no space, no wrap-around; numbers only while a double is exact */
+        {OA_COMPLETION, "{\"prompt\":[1],\"seed\":\"18446744073709551616\"}", "seed", "below 2^64"},
+        {OA_COMPLETION, "{\"prompt\":[1],\"seed\":\" 7\"}", "seed", "digits only"},
+        {OA_COMPLETION, "{\"prompt\":[1],\"seed\":\"+7\"}", "seed", "digits only"},
+        {OA_COMPLETION, "{\"prompt\":[1],\"seed\":9007199254740993}", "seed", "must be in"},
+        /* server caps (steps per canvas 100, canvases 32 of 16 here) */
+        {OA_COMPLETION, "{\"prompt\":[1],\"max_denoising_steps\":100000,\"stability_threshold\":0}", "max_denoising_steps", "must be in [1, 100]"},
+        {OA_COMPLETION, "{\"prompt\":[1],\"max_tokens\":513}", "max_tokens", "at most 32 per request"},
+        /* text-only engine; unknown model */
+        {OA_CHAT, "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"a\"},"
+                  "{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:,\"}}]}]}", "messages", "reads text only"},
+        {OA_CHAT, "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"input_audio\",\"input_audio\":{}}]}]}", "messages", "reads text only"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         r = NULL;
@@ -223,6 +266,56 @@ int main(void) {
               cJSON_IsString(cJSON_GetObjectItem(eo, "type")) &&
               (bad[i].param ? cJSON_IsString(param) && !strcmp(param->valuestring, bad[i].param) : cJSON_IsNull(param)),
               "bad request %zu (%s): %d %s", i, bad[i].body, st, e.s ? e.s : "");
+        cJSON_Delete(root);
+    }
+    /* a raw NUL inside a key (cJSON would read the key as "prompt") */
+    {
+        static const char nulkey[] = "{\"prompt\0x\":[1,2]}";
+        r = NULL;
+        CHECK(oa_parse(&info, OA_COMPLETION, nulkey, sizeof nulkey - 1, &r, &e, &d) == 400 && !r && strstr(e.s, "NUL"), "NUL in a key: %s", e.s);
+        if (r) oa_release(r);
+    }
+    /* 404 for an unknown model, context_length_exceeded for prompts that cannot fit */
+    {
+        static const struct { int kind, status; const char *body, *code; } coded[] = {
+            {OA_CHAT, 404, "{\"model\":\"nope\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", "model_not_found"},
+            {OA_COMPLETION, 400, NULL, "context_length_exceeded"},     /* 4097 prompt ids */
+        };
+        dg_sb ids4k = {0};
+        dg_sb_puts(&ids4k, "{\"prompt\":[1");
+        for (int i = 0; i < 4096; i++) dg_sb_puts(&ids4k, ",1");
+        dg_sb_puts(&ids4k, "]}");
+        for (size_t i = 0; i < sizeof coded / sizeof *coded; i++) {
+            r = NULL;
+            int st = parse(coded[i].kind, coded[i].body ? coded[i].body : ids4k.s, &r, &e);
+            cJSON *root = cJSON_Parse(dg_sb_str(&e)), *code = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "error"), "code");
+            CHECK(st == coded[i].status && !r && cJSON_IsString(code) && !strcmp(code->valuestring, coded[i].code), "coded %zu: %d %s", i, st, e.s);
+            cJSON_Delete(root);
+        }
+        dg_sb_free(&ids4k);
+        /* a text that cannot fit even at the longest piece per token is refused before tokenizing */
+        const size_t big = 4096 * 8 + 100;
+        char *txt = malloc(big + 64);
+        memcpy(txt, "{\"prompt\":\"", 11);
+        memset(txt + 11, 'a', big);
+        strcpy(txt + 11 + big, "\"}");
+        info.max_piece_bytes = 8;
+        r = NULL;
+        int st = parse(OA_COMPLETION, txt, &r, &e);
+        CHECK(st == 400 && !r && strstr(dg_sb_str(&e), "cannot fit") && strstr(dg_sb_str(&e), "context_length_exceeded"), "cheap bound: %d %.200s", st, e.s);
+        info.max_piece_bytes = 0;
+        free(txt);
+    }
+    /* an error message that cuts a client's string keeps the UTF-8 whole (a 40-byte cut in e-acute) */
+    {
+        char role[128] = "{\"messages\":[{\"role\":\"";
+        size_t o = strlen(role);
+        memset(role + o, 'r', 39);
+        strcpy(role + o + 39, "\xc3\xa9\xc3\xa9\",\"content\":\"x\"}]}");
+        r = NULL;
+        CHECK(parse(OA_CHAT, role, &r, &e) == 400, "long role");
+        cJSON *root = cJSON_Parse(dg_sb_str(&e));
+        CHECK(root && dg_utf8_valid((const unsigned char *)e.s, e.len), "error body is valid UTF-8 JSON: %s", e.s);
         cJSON_Delete(root);
     }
     /* ignored knobs are named */

@@ -25,13 +25,23 @@ static void usage(FILE *f) {
         "  --model-id NAME        the id /v1/models reports (default: DIR's name)\n"
         "  --max-body BYTES       largest request body; more gets 413      (4194304)\n"
         "  --grace S              on SIGTERM/SIGINT, seconds running requests may finish (10)\n"
+        "  --max-steps N          most denoising steps per canvas a request may ask for (256)\n"
+        "  --max-canvases N       most canvases per request (max_tokens / canvas length) (16)\n"
+        "  --request-timeout S    a running request is cut after S seconds; 0 = never (600)\n"
+        "  --max-conn-per-ip N    open connections per client address; 0 = no limit (16)\n"
+        "  --max-conn N           open connections in all                   (256)\n"
+        "  --recv-timeout S       seconds to send a request's headers and body, or to\n"
+        "                         start the next one on a kept-alive connection; 0 = never (30)\n"
+        "  --log-every S          seconds between throughput lines while busy (10)\n"
+        "  --quiet                no request log and no throughput lines on stderr\n"
         "  --layers N             keep only the first N layers (debug)\n"
         "Endpoints: POST /v1/chat/completions, POST /v1/completions, GET /v1/models, /health, /metrics.\n");
 }
 
 int cmd_serve(int argc, char **argv) {
     srv_config cfg = {.host = "127.0.0.1", .port = 8080, .max_batch = 4, .queue = 64, .ctx_tokens = 4096,
-                      .max_body = 4u << 20, .grace_s = 10};
+                      .max_body = 4u << 20, .grace_s = 10, .max_steps = 256, .max_canvases = 16, .timeout_s = 600,
+                      .max_conn_per_ip = 16, .max_conn = 256, .recv_timeout_s = 30, .log = stderr, .log_every_s = 10};
     cfg.api_key = getenv("DGEMMA_API_KEY");
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
@@ -51,6 +61,14 @@ int cmd_serve(int argc, char **argv) {
         else if (!strcmp(a, "--model-id")) { VAL(); cfg.model_id = v; }
         else if (!strcmp(a, "--max-body")) { VAL(); if (!cli_int(a, v, 1024, 1L << 30, &n)) return 2; cfg.max_body = (size_t)n; }
         else if (!strcmp(a, "--grace")) { VAL(); if (!cli_double(a, v, 0, 86400, &d)) return 2; cfg.grace_s = d; }
+        else if (!strcmp(a, "--max-steps")) { VAL(); if (!cli_int(a, v, 1, 100000, &n)) return 2; cfg.max_steps = (int)n; }
+        else if (!strcmp(a, "--max-canvases")) { VAL(); if (!cli_int(a, v, 1, 1 << 20, &n)) return 2; cfg.max_canvases = (int)n; }
+        else if (!strcmp(a, "--request-timeout")) { VAL(); if (!cli_double(a, v, 0, 1e7, &d)) return 2; cfg.timeout_s = d; }
+        else if (!strcmp(a, "--max-conn-per-ip")) { VAL(); if (!cli_int(a, v, 0, 100000, &n)) return 2; cfg.max_conn_per_ip = (int)n; }
+        else if (!strcmp(a, "--max-conn")) { VAL(); if (!cli_int(a, v, 1, 100000, &n)) return 2; cfg.max_conn = (int)n; }
+        else if (!strcmp(a, "--recv-timeout")) { VAL(); if (!cli_double(a, v, 0, 86400, &d)) return 2; cfg.recv_timeout_s = d; }
+        else if (!strcmp(a, "--log-every")) { VAL(); if (!cli_double(a, v, 0.1, 86400, &d)) return 2; cfg.log_every_s = d; }
+        else if (!strcmp(a, "--quiet")) cfg.log = NULL;
         else if (!strcmp(a, "--layers")) { VAL(); if (!cli_int(a, v, 1, 100000, &n)) return 2; cfg.layers = (int)n; }
         else { fprintf(stderr, "dgemma serve: unknown option '%s'\n", a); usage(stderr); return 2; }
 #undef VAL

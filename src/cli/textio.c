@@ -2,10 +2,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Channel delimiters of the Gemma 4 template (TOKENIZER.md §3). */
-#define TOK_CHANNEL_OPEN 100
-#define TOK_CHANNEL_CLOSE 101
-
 dg_tokenizer *textio_load(const char *path, const char *model_dir, dg_error *err) {
     if (!path) path = model_dir;    /* its tokenizer.json, or a GGUF model's metadata */
     dg_tokenizer *t = NULL;
@@ -46,54 +42,45 @@ dg_status textio_user_turn(const dg_tokenizer *t, const char *system, const char
 }
 
 struct textio_stream {
-    dg_detok_stream *d;
+    dg_channel_split *split;
     FILE *out;
-    int show_thinking, in_channel;
+    int show_thinking;
+    dg_channel shown;           /* channel of the last text written (markers on a change) */
 };
 
 textio_stream *textio_stream_new(const dg_tokenizer *t, FILE *out, int show_thinking) {
     textio_stream *s = calloc(1, sizeof *s);
     if (!s) return NULL;
-    if (dg_detok_stream_new(t, 1, &s->d, NULL)) { free(s); return NULL; }
+    if (dg_channel_split_new(t, 1, &s->split, NULL)) { free(s); return NULL; }
     s->out = out;
     s->show_thinking = show_thinking;
     return s;
 }
 
-static void emit(textio_stream *s, const int32_t *ids, int n) {
-    char *txt = NULL;
-    size_t len = 0;
-    if (n > 0 && !dg_detok_stream_push(s->d, ids, (size_t)n, &txt, &len, NULL) && len) fwrite(txt, 1, len, s->out);
-    free(txt);
-}
-
-static void flush(textio_stream *s) {
-    char *txt = NULL;
-    size_t len = 0;
-    if (!dg_detok_stream_flush(s->d, &txt, &len, NULL) && len) fwrite(txt, 1, len, s->out);
-    free(txt);
+/* Content and tool-call text are printed; the thinking channel only with show_thinking, set off
+ * by markers. */
+static void text_out(void *user, dg_channel ch, char *text, size_t len, int end) {
+    textio_stream *s = user;
+    if (ch == DG_CHANNEL_REASONING && !s->show_thinking) return;
+    if (ch != s->shown && s->show_thinking) {
+        if (s->shown == DG_CHANNEL_REASONING) fputs(" [/thinking]\n", s->out);
+        if (ch == DG_CHANNEL_REASONING) fputs("[thinking] ", s->out);
+    }
+    s->shown = ch;
+    if (len) fwrite(text, 1, len, s->out);
 }
 
 void textio_stream_push(textio_stream *s, const int32_t *ids, int n) {
     if (!s) return;
-    int start = 0;
-    for (int i = 0; i < n; i++) {
-        if (ids[i] != TOK_CHANNEL_OPEN && ids[i] != TOK_CHANNEL_CLOSE) continue;
-        if (!s->in_channel || s->show_thinking) emit(s, ids + start, i - start);
-        flush(s);
-        s->in_channel = ids[i] == TOK_CHANNEL_OPEN;
-        if (s->show_thinking) fputs(s->in_channel ? "[thinking] " : " [/thinking]\n", s->out);
-        start = i + 1;
-    }
-    if (!s->in_channel || s->show_thinking) emit(s, ids + start, n - start);
+    if (n > 0) dg_channel_split_push(s->split, ids, (size_t)n, text_out, s, NULL);
     fflush(s->out);
 }
 
 void textio_stream_end(textio_stream *s) {
     if (!s) return;
-    flush(s);
+    dg_channel_split_end(s->split, text_out, s, NULL);
     fflush(s->out);
-    dg_detok_stream_free(s->d);
+    dg_channel_split_free(s->split);
     free(s);
 }
 

@@ -16,9 +16,11 @@ static int grow(dg_sb *b, size_t need) {
     return 1;
 }
 
+/* Even an empty append allocates: a buffer that was written to never has NULL data, so callers
+ * may hand b->s to memcmp / memmem / pointer arithmetic whatever the length. */
 void dg_sb_put(dg_sb *b, const void *s, size_t n) {
-    if (!n || !grow(b, n)) return;
-    memcpy(b->s + b->len, s, n);
+    if (!grow(b, n)) return;
+    if (n) memcpy(b->s + b->len, s, n);
     b->len += n;
     b->s[b->len] = 0;
 }
@@ -54,7 +56,7 @@ void dg_sb_free(dg_sb *b) {
 void dg_sb_puts(dg_sb *b, const char *s) { dg_sb_put(b, s, strlen(s)); }
 
 void dg_sb_consume(dg_sb *b, size_t n) {
-    if (n >= b->len) { b->len = 0; if (b->s) b->s[0] = 0; return; }
+    if (n >= b->len) { b->len = 0; grow(b, 0); if (b->s) b->s[0] = 0; return; }
     memmove(b->s, b->s + n, b->len - n);
     b->len -= n;
     b->s[b->len] = 0;

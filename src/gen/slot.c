@@ -149,12 +149,16 @@ static void commit(dg_slot_shared *sh, dg_slot *s) {
     int stop_id = -1, eos = first_eos(&s->p, out, L, &stop_id);
     if (eos >= 0)
         for (int j = eos + 1; j < L; j++) out[j] = s->p.pad_id;
+    /* The canvas is denoised whole, but only max_new_tokens tokens are emitted in all: the last
+     * canvas may be cut short (an EOS at or before the cut still means stop). */
+    const int left = s->p.max_new_tokens - r->n_emitted, before_eos = eos >= 0 ? eos : L;
+    const int n_emit = before_eos < left ? before_eos : left;
     r->n_ids += L;
-    r->n_emitted += eos >= 0 ? eos : L;
+    r->n_emitted += n_emit;
     if (c == 0) r->t_first_canvas = now() - s->t0;
-    if (s->cb.on_canvas && s->cb.on_canvas(s->cb.user, c, out, L, eos >= 0 ? eos : L, r->steps[c])) { dg_slot_cancel(s); return; }
-    if (eos >= 0) { r->stop_id = stop_id; finish(s, DG_FINISH_STOP, DG_OK); return; }
-    if (c == s->n_canvases - 1) { finish(s, DG_FINISH_LENGTH, DG_OK); return; }
+    if (s->cb.on_canvas && s->cb.on_canvas(s->cb.user, c, out, L, n_emit, r->steps[c])) { dg_slot_cancel(s); return; }
+    if (eos >= 0 && eos <= left) { r->stop_id = stop_id; finish(s, DG_FINISH_STOP, DG_OK); return; }
+    if (n_emit == left || c == s->n_canvases - 1) { finish(s, DG_FINISH_LENGTH, DG_OK); return; }
     const double t = now();
     if (dg_encode(sh->ctx, s->seq, out, L, NULL, NULL, &s->err)) {
         dg_fail_wrap(&s->err, "commit of canvas %d", c);

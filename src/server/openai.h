@@ -18,6 +18,9 @@ typedef struct oa_info {
     dg_gen_params defaults;
     atomic_ullong *next_id;         /* request ids */
     size_t max_buffered;            /* stream bytes a slow client may leave unread */
+    int max_steps, max_canvases;    /* caps per request: denoising steps per canvas, canvases */
+    double timeout_s;               /* a request's deadline from its start (0: none) */
+    size_t max_piece_bytes;         /* longest token piece (0: unknown): a cheap prompt bound */
 } oa_info;
 
 typedef struct oa_req oa_req;
@@ -40,6 +43,13 @@ void oa_cancel(oa_req *r);
 size_t oa_read(oa_req *r, char *dst, size_t max, int ms, int *done);
 /* Non-stream: waits up to ms; returns 0 while running, else the HTTP status, with the body. */
 int oa_result(oa_req *r, int ms, const char **body, size_t *len);
+
+/* What the request log reports once the job ended (zeros before). */
+typedef struct oa_stats {
+    int prompt_tokens, completion_tokens, canvases, steps;
+    const char *finish;         /* "stop", "length", "tool_calls", "cancelled" or "error" */
+} oa_stats;
+void oa_get_stats(oa_req *r, oa_stats *out);
 
 /* An OpenAI error body {"error": {message, type, param, code}}. */
 void oa_error(dg_sb *out, const char *type, const char *param, const char *code, const char *fmt, ...)

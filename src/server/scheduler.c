@@ -21,8 +21,12 @@ struct sched {
     pthread_mutex_t mu;         /* guards the queue and the flags below */
     pthread_cond_t cv;
     job *head, *tail;
-    int queued, active, stopping, draining_deadline_set;
+    int queued, active, stopping;
     double deadline;
+    /* throughput log (scheduler thread only) */
+    FILE *log;
+    double log_every, log_t0;
+    unsigned long long log_steps, log_rows, log_tokens;
 };
 
 static double now(void) {
@@ -41,6 +45,7 @@ static int slot_on_step(void *user, const dg_gen_frame *f) {
 static int slot_on_canvas(void *user, int canvas, const int32_t *ids, int L, int n_emit, int n_steps) {
     slot_ctx *sc = user;
     metrics_canvas(sc->s->m, n_steps, n_steps < sc->j->p.max_denoising_steps, n_emit);
+    sc->s->log_tokens += (unsigned long long)n_emit;
     int r = sc->j->cb.on_canvas ? sc->j->cb.on_canvas(sc->j->cb.user, canvas, ids, L, n_emit, n_steps) : 0;
     return r || atomic_load(&sc->j->cancel);
 }
@@ -70,6 +75,7 @@ static void admit(sched *s, int i, job *j) {
     dg_status st = atomic_load(&j->cancel) ? dg_fail(&err, DG_ERR_CANCELLED, "cancelled before it started")
                                            : dg_batch_start(s->batch, i, j->prompt, j->n_prompt, &j->p, &cb, &err);
     metrics_prefill(s->m, st ? 0 : j->n_prompt, now() - t);
+    j->t_deadline = j->timeout_s > 0 ? now() + j->timeout_s : 0;
     if (st) {
         s->slots[i].j = NULL;
         if (st == DG_ERR_CANCELLED) metrics_cancelled(s->m);
@@ -81,11 +87,29 @@ static void admit(sched *s, int i, job *j) {
     pthread_mutex_unlock(&s->mu);
 }
 
+/* While busy, one line per interval: what an operator tailing the log wants to see. */
+static void log_throughput(sched *s) {
+    const double t = now(), dt = t - s->log_t0;
+    if (!s->log || dt < s->log_every) return;
+    if (s->log_steps) {
+        int q, a;
+        sched_load(s, &q, &a);
+        fprintf(s->log, "dgemma serve: %d active, %d queued: %.2f steps/s, %.2f canvases per step, %.1f tokens/s over %.0f s\n",
+                a, q, s->log_steps / dt, (double)s->log_rows / (double)s->log_steps, s->log_tokens / dt, dt);
+    }
+    s->log_t0 = t;
+    s->log_steps = s->log_rows = s->log_tokens = 0;
+}
+
 static void *run(void *arg) {
     sched *s = arg;
     for (;;) {
         pthread_mutex_lock(&s->mu);
-        while (!s->head && !s->active && !s->stopping) pthread_cond_wait(&s->cv, &s->mu);
+        if (!s->head && !s->active && !s->stopping) {
+            while (!s->head && !s->active && !s->stopping) pthread_cond_wait(&s->cv, &s->mu);
+            s->log_t0 = now();      /* rates are of busy time: an idle spell starts a new interval */
+            s->log_steps = s->log_rows = s->log_tokens = 0;
+        }
         if (s->stopping && !s->head && !s->active) { pthread_mutex_unlock(&s->mu); break; }
         const int cancel_all = s->stopping && now() >= s->deadline;
         /* fill free slots from the queue, FIFO */
@@ -104,25 +128,35 @@ static void *run(void *arg) {
         int rows = 0;
         for (int i = 0; i < s->max_batch; i++) {
             if (dg_batch_state(s->batch, i) != 1) continue;
-            if (cancel_all || atomic_load(&s->slots[i].j->cancel)) dg_batch_cancel(s->batch, i);
+            job *j = s->slots[i].j;
+            j->hit_shutdown = cancel_all;
+            j->hit_deadline = j->t_deadline > 0 && t0 >= j->t_deadline;
+            if (cancel_all || j->hit_deadline || atomic_load(&j->cancel)) dg_batch_cancel(s->batch, i);
             else rows++;
         }
         if (rows) {
             dg_error err = {0};
             dg_batch_step(s->batch, &err);   /* a failed shared step fails its slots; they report it */
             metrics_step(s->m, rows, now() - t0);
+            s->log_steps++;
+            s->log_rows += (unsigned long long)rows;
         }
         for (int i = 0; i < s->max_batch; i++)
             if (dg_batch_state(s->batch, i) == 2) finish_slot(s, i);
         metrics_busy(s->m, now() - t0);
+        log_throughput(s);
     }
     return NULL;
 }
 
-dg_status sched_new(dg_ctx *ctx, int max_batch, int queue_cap, int n_threads, metrics *m, sched **out, dg_error *err) {
+dg_status sched_new(dg_ctx *ctx, int max_batch, int queue_cap, int n_threads, metrics *m, FILE *log, double log_every_s,
+                    sched **out, dg_error *err) {
     *out = NULL;
     sched *s = calloc(1, sizeof *s);
     if (!s) return dg_fail(err, DG_ERR_NOMEM, "scheduler: out of memory");
+    s->log = log;
+    s->log_every = log_every_s;
+    s->log_t0 = now();
     s->ctx = ctx;
     s->m = m;
     s->max_batch = max_batch;

@@ -31,6 +31,9 @@ static void srv_free(srv *s) {
 
 dg_status srv_start(const srv_config *cfg, srv **out, dg_error *err) {
     *out = NULL;
+    /* an empty key would mean "no key": a public server left open by a missing secret */
+    if (cfg->api_key && !*cfg->api_key)
+        return dg_fail(err, DG_ERR_ARG, "the API key (--api-key or DGEMMA_API_KEY) is empty: give a key, or none for an open server");
     srv *s = calloc(1, sizeof *s);
     if (!s) return dg_fail(err, DG_ERR_NOMEM, "out of memory");
     s->cfg = *cfg;
@@ -49,7 +52,7 @@ dg_status srv_start(const srv_config *cfg, srv **out, dg_error *err) {
     if (mi.max_positions > 0 && ctx_tokens > mi.max_positions) ctx_tokens = mi.max_positions;
     dg_ctx_params cp = {.n_threads = cfg->threads, .max_tokens = ctx_tokens, .n_seq = cfg->max_batch};
     if ((st = dg_ctx_new(s->model, &cp, &s->ctx, err))) goto fail;
-    if ((st = sched_new(s->ctx, cfg->max_batch, cfg->queue, cfg->threads, &s->metrics, &s->sched, err))) goto fail;
+    if ((st = sched_new(s->ctx, cfg->max_batch, cfg->queue, cfg->threads, &s->metrics, cfg->log, cfg->log_every_s, &s->sched, err))) goto fail;
     if (cfg->model_id) snprintf(s->model_id, sizeof s->model_id, "%s", cfg->model_id);
     else {
         const char *b = cfg->model_dir + strlen(cfg->model_dir);
@@ -67,11 +70,22 @@ dg_status srv_start(const srv_config *cfg, srv **out, dg_error *err) {
     dg_model_gen_defaults(s->model, &a->info.defaults);
     a->info.next_id = &s->next_id;
     a->info.max_buffered = 64u << 20;
+    a->info.max_steps = cfg->max_steps;
+    a->info.max_canvases = cfg->max_canvases;
+    a->info.timeout_s = cfg->timeout_s;
+    for (int id = 0; id < dg_tokenizer_vocab_size(s->tok); id++) {
+        size_t n = 0;
+        if (dg_token_piece(s->tok, id, &n) && n > a->info.max_piece_bytes) a->info.max_piece_bytes = n;
+    }
     a->sched = s->sched;
     a->metrics = &s->metrics;
-    a->api_key = cfg->api_key && *cfg->api_key ? cfg->api_key : NULL;
+    a->api_key = cfg->api_key;
     a->max_body = cfg->max_body;
     a->max_batch = cfg->max_batch;
+    a->max_conn_per_ip = cfg->max_conn_per_ip;
+    a->max_conn = cfg->max_conn;
+    a->recv_timeout_s = cfg->recv_timeout_s;
+    a->log = cfg->log;
     atomic_init(&a->stopping, 0);
     if ((st = http_start(a, cfg->host, cfg->port, &s->http, err))) goto fail;
     *out = s;
@@ -85,8 +99,9 @@ int srv_port(const srv *s) { return http_port(s->http); }
 
 void srv_stop(srv *s) {
     if (!s) return;
-    http_quiesce(s->http);
+    /* keep listening while draining: /health says 503 instead of a refused connection */
     atomic_store(&s->app.stopping, 1);
     sched_shutdown(s->sched, s->cfg.grace_s);
+    http_drain(s->http, 5);
     srv_free(s);
 }

@@ -1,4 +1,5 @@
 #include "text/utf8.h"
+#include <string.h>
 
 int dg_utf8_seq_len(const unsigned char *s, size_t n) {
     if (n == 0) return 0;
@@ -56,4 +57,17 @@ int dg_utf8_valid(const unsigned char *s, size_t n) {
         i += (size_t)l;
     }
     return 1;
+}
+
+size_t dg_utf8_scrub(char *s, size_t n) {
+    size_t o = 0;
+    for (size_t i = 0; i < n;) {
+        int k = dg_utf8_seq_len((const unsigned char *)s + i, n - i);
+        if (!k) { i++; continue; }
+        memmove(s + o, s + i, (size_t)k);
+        o += (size_t)k;
+        i += (size_t)k;
+    }
+    if (o < n) s[o] = 0;
+    return o;
 }

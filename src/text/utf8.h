@@ -13,5 +13,8 @@ uint32_t dg_utf8_decode(const unsigned char *s, int len);
 int dg_utf8_encode(uint32_t cp, char *out);
 /* 1 if the n bytes are entirely well-formed UTF-8. */
 int dg_utf8_valid(const unsigned char *s, size_t n);
+/* Drops, in place, every byte that is not part of a well-formed sequence (a sequence cut by a
+ * byte limit, stray bytes); returns the new length (s is NUL-terminated there if it shrank). */
+size_t dg_utf8_scrub(char *s, size_t n);
 
 #endif

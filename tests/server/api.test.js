@@ -20,6 +20,13 @@ function check(cond, what) {
 }
 const rss = () => { try { return +/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${process.env.DG_PID}/status`, 'utf8'))[1]; } catch { return 0; } };
 const sleep = ms => new Promise(r => setTimeout(r, ms));
+// After a flood of connections from this address the per-address limit (--max-conn-per-ip)
+// sheds new ones until the server has seen the flood close: retry for a bounded while.
+async function settled(method, p, body) {
+  for (let i = 0; ; i++) {
+    try { return await raw(method, p, body); } catch (e) { if (i >= 50) throw e; await sleep(100); }
+  }
+}
 
 function raw(method, p, body, headers = {}, timeout = 60000) {
   return new Promise((resolve, reject) => {
@@ -170,7 +177,7 @@ async function faults() {
     });
     s.on('error', () => resolve());
   })));
-  const after = await raw('GET', '/health');
+  const after = await settled('GET', '/health');
   check(after.status === 200, 'server up after 200 rapid connects/disconnects');
   // a burst of requests with the batch busy: all answered (queued) or 503 + Retry-After
   const burst = await Promise.all(Array.from({ length: 6 }, () => raw('POST', '/v1/completions', JSON.stringify({ prompt: [2, 5, 6], ...SMALL }))));
@@ -181,16 +188,89 @@ async function faults() {
       const s = net.connect(+u.port, u.hostname, () => { s.write('POST /v1/chat/completions HTTP/1.1\r\n'); s.destroy(); resolve(); });
       s.on('error', () => resolve());
     })));
-    await raw('POST', '/v1/chat/completions', '{"messages": 5}');
+    await settled('POST', '/v1/chat/completions', '{"messages": 5}');
   }
   const rss1 = rss();
   console.log(`RSS before faults ${rss0} kB, after ${rss1} kB`);
   check(!rss0 || rss1 - rss0 < 64 * 1024, `RSS flat across faults (${rss0} -> ${rss1} kB)`);
 }
 
+// Raw exchange on one socket: writes `data`, collects what comes back until the server closes
+// (closed: true) or ms pass. halfClose: end our side after writing (the answer must still come).
+function exchange(data, { ms = 10000, halfClose = false, localAddress } = {}) {
+  return new Promise(resolve => {
+    const s = net.connect({ port: +u.port, host: u.hostname, allowHalfOpen: true, localAddress });
+    let d = '', done = false;
+    const fin = closed => { if (!done) { done = true; clearTimeout(t); s.destroy(); resolve({ data: d, closed }); } };
+    const t = setTimeout(() => fin(false), ms);
+    s.on('connect', () => { s.write(data); if (halfClose) s.end(); });
+    s.on('data', c => { d += c; });
+    s.on('end', () => fin(true)).on('close', () => fin(true)).on('error', () => fin(true));
+  });
+}
+const post = (p, body) => `POST ${p} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${KEY}\r\nContent-Type: application/json\r\n` +
+  `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+
+// Hardening (issue #11): each case fails on the server before it.
+async function hardening() {
+  // half-close: the client shuts down its sending side once the request is out; it still reads
+  const hc = await exchange(post('/v1/completions', JSON.stringify({ prompt: [2, 5, 6], ...SMALL })), { halfClose: true, ms: 60000 });
+  check(/^HTTP\/1.1 200/.test(hc.data) && /"text_completion"/.test(hc.data), 'half-closed client gets its answer');
+  // Content-Length with Transfer-Encoding: 400, the connection closed, the smuggled request not served
+  const sm = await exchange('POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n' +
+    '0\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\n', { ms: 5000 });
+  check(sm.closed && (sm.data.match(/HTTP\/1\.1 /g) || []).length === 1 && /^HTTP\/1.1 400/.test(sm.data),
+    `Content-Length + Transfer-Encoding: one 400, then closed (${JSON.stringify(sm.data.slice(0, 40))}, closed ${sm.closed})`);
+  // max_tokens is exact: 20 asked, 20 emitted (one canvas denoised whole, its emission cut)
+  // (seed 3: no EOS in the first 32 tokens, so all 20 are emitted)
+  const r20 = await client.chat.completions.create({ messages: [{ role: 'user', content: 'Hello there' }], seed: 3, max_tokens: 20, max_denoising_steps: 3 });
+  const ref20 = reference('Hello there', 3, 20, 3);
+  check(r20.usage.completion_tokens === 20 && r20.dgemma.output_ids.length === 20 && r20.choices[0].finish_reason === 'length',
+    `max_tokens 20 -> ${r20.usage.completion_tokens} tokens, finish ${r20.choices[0].finish_reason}`);
+  check(JSON.stringify(r20.dgemma.output_ids) === JSON.stringify(ref20.output_ids), 'max_tokens 20 equals `dgemma run --max-new-tokens 20`');
+  // unbounded work is refused up front
+  const huge = await raw('POST', '/v1/completions', JSON.stringify({ prompt: [2, 5], max_denoising_steps: 100000, stability_threshold: 0, max_tokens: 1 }));
+  check(huge.status === 400 && /max_denoising_steps/.test(huge.body), `max_denoising_steps 100000 -> ${huge.status}`);
+  // unknown model -> 404 through the SDK
+  try { await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }], ...SMALL }); check(false, 'unknown model'); }
+  catch (e) { check(e.status === 404 && e.error && e.error.code === 'model_not_found', `unknown model -> ${e.status}`); }
+  // image parts -> 400 (text-only engine)
+  try {
+    await client.chat.completions.create({ messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,AA==' } }] }], ...SMALL });
+    check(false, 'image part');
+  } catch (e) { check(e.status === 400 && /text only/.test(e.message), `image part -> ${e.status}`); }
+  // connection exhaustion: 600 idle sockets from 127.0.0.1; another client address is still served
+  const idle = [];
+  await Promise.all(Array.from({ length: 600 }, () => new Promise(resolve => {
+    const s = net.connect(+u.port, '127.0.0.1', resolve);
+    s.on('error', resolve);
+    idle.push(s);
+  })));
+  await sleep(300);
+  const other = await exchange('GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', { localAddress: '127.0.0.2', ms: 5000 });
+  check(/^HTTP\/1.1 200/.test(other.data), `600 idle sockets from one address: /health from another answers (${JSON.stringify(other.data.slice(0, 15))})`);
+  idle.forEach(s => s.destroy());
+  await sleep(300);
+  // slowloris: a header byte a second never completes a request; the receive deadline
+  // (--recv-timeout, 4 s here) closes the connection well before our 12 s
+  const t0 = Date.now();
+  const slow = await new Promise(resolve => {
+    const s = net.connect(+u.port, u.hostname);
+    let closed = false;
+    const iv = setInterval(() => { if (!closed) s.write('X'); }, 1000);
+    const fin = c => { if (!closed) { closed = true; clearInterval(iv); clearTimeout(t); s.destroy(); resolve(c); } };
+    const t = setTimeout(() => fin(false), 12000);
+    s.on('connect', () => s.write('GET /health HTTP/1.1\r\nX-Slow: '));
+    s.on('end', () => fin(true)).on('close', () => fin(true)).on('error', () => fin(true));
+  });
+  check(slow, `slowloris trickle closed by the server (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  const after = await settled('GET', '/health');
+  check(after.status === 200, 'server up after the connection floods');
+}
+
 (async () => {
   const deadline = setTimeout(() => { console.log('FAIL deadline'); process.exit(1); }, +(process.env.DG_TEST_DEADLINE || 600) * 1000);
-  for (const [name, fn] of [['basics', basics], ['errors', errors], ['concurrency', concurrency], ['faults', faults]]) {
+  for (const [name, fn] of [['basics', basics], ['errors', errors], ['concurrency', concurrency], ['faults', faults], ['hardening', hardening]]) {
     try { await fn(); } catch (e) { check(false, `${name}: ${e.stack || e}`); }
   }
   clearTimeout(deadline);
