@@ -12,7 +12,9 @@ const OpenAI = require(path.join(__dirname, 'node_modules', 'openai'));
 
 const URL_ = process.env.DG_URL, KEY = process.env.DG_KEY;
 const u = new URL(URL_);
-const client = new OpenAI({ baseURL: URL_ + '/v1', apiKey: KEY, maxRetries: 0, timeout: 120000 });
+// No connection reuse: execFileSync (the `dgemma run` references) blocks this event loop for a
+// long while under ASan, and a pooled socket the server closed meanwhile would be reused.
+const client = new OpenAI({ baseURL: URL_ + '/v1', apiKey: KEY, maxRetries: 0, timeout: 120000, httpAgent: new http.Agent({ keepAlive: false }) });
 const SMALL = { max_tokens: 16, max_denoising_steps: 3 };   // keep every request short
 let fails = 0, passes = 0;
 function check(cond, what) {
@@ -30,7 +32,7 @@ async function settled(method, p, body) {
 
 function raw(method, p, body, headers = {}, timeout = 60000) {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: u.hostname, port: u.port, path: p, method, timeout,
+    const req = http.request({ host: u.hostname, port: u.port, path: p, method, timeout, agent: false,
       headers: Object.assign({ 'Content-Type': 'application/json', Authorization: 'Bearer ' + KEY }, headers) }, res => {
       let d = '';
       res.on('data', c => d += c).on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: d }));
