@@ -1,6 +1,7 @@
 #include "cli/textio.h"
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Channel delimiters of the Gemma 4 template (TOKENIZER.md §3). */
 #define TOK_CHANNEL_OPEN 100
@@ -8,6 +9,13 @@
 
 dg_tokenizer *textio_load(const char *path, const char *model_dir, dg_error *err) {
     char buf[4096];
+    struct stat sb;
+    if (!path && (stat(model_dir, &sb) != 0 || !S_ISDIR(sb.st_mode))) {
+        /* the model directory is the mistake, not its tokenizer.json */
+        err->code = DG_ERR_IO;
+        snprintf(err->msg, sizeof err->msg, "%s: no such model directory", model_dir);
+        return NULL;
+    }
     if (!path) {
         snprintf(buf, sizeof buf, "%s/tokenizer.json", model_dir);
         path = buf;

@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "core/error.h"
+#include "core/file.h"
 #include "core/numeric.h"
 #include "format/gen_config.h"
 
@@ -234,6 +236,9 @@ static int max_i(int a, int b) { return a > b ? a : b; }
 
 dg_status dg_model_load(const char *dir, const dg_load_params *lp, dg_model **out, dg_error *err) {
     *out = NULL;
+    struct stat sb;
+    if (stat(dir, &sb) != 0) return dg_fail(err, DG_ERR_IO, "%s: no such model directory", dir);
+    if (!S_ISDIR(sb.st_mode)) return dg_fail(err, DG_ERR_IO, "%s: not a directory (expected a model directory)", dir);
     dg_model *m = calloc(1, sizeof *m);
     if (!m) return dg_fail(err, DG_ERR_NOMEM, "out of memory");
     char path[4096];
@@ -257,9 +262,7 @@ dg_status dg_model_load(const char *dir, const dg_load_params *lp, dg_model **ou
     /* generation defaults: generation_config.json, else the copy MLX conversions embed */
     dg_gen_params_default(&m->gen);
     snprintf(path, sizeof path, "%s/generation_config.json", dir);
-    FILE *gf = fopen(path, "rb");
-    if (gf) {
-        fclose(gf);
+    if (dg_path_exists(path)) {
         if ((st = dg_read_file(path, &text, NULL, err))) goto fail;
         st = dg_gen_config_parse(text, &m->gen, err);
         free(text);
