@@ -14,7 +14,8 @@ endif
 
 CC      ?= cc
 CFLAGS  ?=
-CFLAGS  += -std=c11 $(OPT) -Wall -Wextra -Wno-unused-parameter -D_GNU_SOURCE -fPIC -Iinclude -Isrc \
+# Hidden visibility: the shared library exports only what include/dgemma.h marks DG_API.
+CFLAGS  += -std=c11 $(OPT) -Wall -Wextra -Wno-unused-parameter -D_GNU_SOURCE -fPIC -fvisibility=hidden -Iinclude -Isrc \
            $(shell pkg-config --cflags libcjson 2>/dev/null)
 LDLIBS  := $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson) -lpthread -lm
 HTTPLIB := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
@@ -23,6 +24,12 @@ HTTPLIB := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicroht
 FLAGS_avx2   := -mavx2 -mfma -mf16c
 FLAGS_avx512 := -mavx2 -mfma -mf16c -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -mavx512bf16
 FLAGS_amx    := $(FLAGS_avx512) -mamx-tile -mamx-int8 -mamx-bf16
+
+# The library's version (DGEMMA_VERSION in include/dgemma.h) names the shared object; its
+# major number is the SONAME (libdgemma.so.0), bumped when the ABI breaks.
+VERSION  := $(shell sed -n 's/^\#define DGEMMA_VERSION "\(.*\)"/\1/p' include/dgemma.h)
+SOMAJOR  := $(firstword $(subst ., ,$(VERSION)))
+SONAME   := libdgemma.so.$(SOMAJOR)
 
 LIB_SRC  := $(wildcard src/core/*.c src/format/*.c src/kernels/*.c src/model/*.c src/gen/*.c src/text/*.c)
 SRV_SRC  := $(wildcard src/server/*.c)
@@ -46,8 +53,29 @@ $(B)/libdgemma.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(B)/libdgemma.so: $(LIB_OBJ)
-	$(CC) -shared $(LDSAN) -o $@ $^ $(LDLIBS)
+$(B)/libdgemma.so.$(VERSION): $(LIB_OBJ)
+	$(CC) -shared $(LDSAN) -Wl,-soname,$(SONAME) -o $@ $^ $(LDLIBS)
+
+$(B)/libdgemma.so: $(B)/libdgemma.so.$(VERSION)
+	ln -sf libdgemma.so.$(VERSION) $(B)/$(SONAME)
+	ln -sf libdgemma.so.$(VERSION) $@
+
+# make install PREFIX=... [DESTDIR=...]: the binary, the header, both libraries and dgemma.pc
+# (written for this PREFIX).
+PREFIX  ?= /usr/local
+LIBDIR  ?= $(PREFIX)/lib
+INCDIR  ?= $(PREFIX)/include
+BINDIR  ?= $(PREFIX)/bin
+install: $(B)/dgemma $(B)/libdgemma.a $(B)/libdgemma.so
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(LIBDIR)/pkgconfig
+	install -m 755 $(B)/dgemma $(DESTDIR)$(BINDIR)/
+	install -m 644 include/dgemma.h $(DESTDIR)$(INCDIR)/
+	install -m 644 $(B)/libdgemma.a $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(B)/libdgemma.so.$(VERSION) $(DESTDIR)$(LIBDIR)/
+	ln -sf libdgemma.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libdgemma.so
+	printf 'prefix=%s\nlibdir=%s\nincludedir=%s\n\nName: dgemma\nDescription: DiffusionGemma inference engine (C11, CPU)\nVersion: %s\nRequires.private: libcjson\nLibs: -L$${libdir} -ldgemma\nLibs.private: -lpthread -lm\nCflags: -I$${includedir}\n' \
+	    '$(PREFIX)' '$(LIBDIR)' '$(INCDIR)' '$(VERSION)' >$(DESTDIR)$(LIBDIR)/pkgconfig/dgemma.pc
 
 $(B)/dgemma: $(CLI_OBJ) $(SRV_OBJ) $(B)/libdgemma.a
 	$(CC) $(LDSAN) -o $@ $(CLI_OBJ) $(SRV_OBJ) $(B)/libdgemma.a $(HTTPLIB) $(LDLIBS)
@@ -110,5 +138,5 @@ check: fixtures
 clean:
 	rm -rf build build-asan
 
-.PHONY: all test test-asan check fixtures demo bench bench-model clean
+.PHONY: all test test-asan check fixtures demo bench bench-model clean install
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -30,6 +30,12 @@ char *cli_read_file(const char *path);
 /* Prints "dgemma: <msg>" for an error and returns exit status 1. */
 int cli_report(const dg_error *err);
 
+/* The environment every context the CLI makes honours: DGEMMA_ISA=c|avx2|avx512|amx|auto (the
+ * kernel path, unless a flag chose one) and DGEMMA_INT8=1 (int8 activations for 4-bit weights).
+ * cli_env_check validates it once at start-up (prints the error, returns 0). */
+int cli_env_check(void);
+void cli_env_ctx(dg_ctx_params *cp);
+
 /* mkdir DIR unless it already is a directory; prints the error and returns 0 on failure. */
 int cli_make_dir(const char *dir);
 

@@ -72,6 +72,7 @@ int cmd_chat(int argc, char **argv) {
     dg_model_gen_defaults(m, &p);
     if (max_new > 0) p.max_new_tokens = (int)max_new;
     dg_ctx_params cp = {.n_threads = (int)threads, .max_tokens = (int)ctx_tokens};
+    cli_env_ctx(&cp);
     if (dg_ctx_new(m, &cp, &ctx, &err) || dg_generator_new(ctx, (int)threads, &gen, &err)) { cli_report(&err); goto out; }
     s.L = info.canvas_length;
     s.last = malloc((size_t)s.L * sizeof *s.last);

@@ -268,6 +268,7 @@ int cmd_run(int argc, char **argv) {
         goto out;
     }
     dg_ctx_params cp = {.n_threads = (int)threads, .max_tokens = need > 8192 ? (int)need : 0, .n_seq = 1};
+    cli_env_ctx(&cp);
     if (dg_ctx_new(m, &cp, &ctx, &err) || dg_generator_new(ctx, (int)threads, &gen, &err)) { cli_report(&err); goto out; }
     s.out = malloc((size_t)n_canvases * info.canvas_length * sizeof *s.out);
     if (!s.out) { fprintf(stderr, "dgemma: out of memory\n"); goto out; }

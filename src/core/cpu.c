@@ -102,12 +102,6 @@ int dg_isa_parse(const char *s) {
 dg_status dg_cpu_resolve_isa(dg_isa want, dg_isa *out, dg_error *err) {
     dg_cpu c;
     dg_cpu_detect(&c);
-    if (want == DG_ISA_AUTO) {
-        const char *env = getenv("DGEMMA_ISA");
-        int e = dg_isa_parse(env);
-        if (e < 0) return dg_fail(err, DG_ERR_ARG, "DGEMMA_ISA=%s: expected amx, avx512, avx2, c or auto", env);
-        want = (dg_isa)e;
-    }
     if (want == DG_ISA_AUTO) { *out = dg_cpu_best_isa(&c); return DG_OK; }
     int have = 0;
     for (size_t i = 0; i < sizeof implemented / sizeof *implemented; i++)

@@ -13,7 +13,7 @@ typedef struct dg_cpu {
 void dg_cpu_detect(dg_cpu *c);
 /* Best ISA the CPU supports. */
 dg_isa dg_cpu_best_isa(const dg_cpu *c);
-/* Resolve a request (AUTO consults env DGEMMA_ISA); fails if the CPU lacks it. */
+/* Resolve a request (AUTO: the best this CPU runs); fails if the CPU lacks it. */
 dg_status dg_cpu_resolve_isa(dg_isa want, dg_isa *out, dg_error *err);
 /* Parses "amx", "avx512", "avx2", "c"/"portable", "auto". Returns -1 if unknown. */
 int dg_isa_parse(const char *s);

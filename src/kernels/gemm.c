@@ -9,7 +9,7 @@
  * qgemm_avx2.c): activations are quantized once per call (or once by the caller: dg_gemm_q),
  * then each block of NB weight rows is repacked into the kernel's layout (per thread scratch)
  * and dotted with all activation rows. int16 is the default (near-exact); int8 is opt-in
- * (dg_kernels.int8, from dg_ctx_params.int8 or env DGEMMA_INT8=1) for 4-bit weights. */
+ * (dg_kernels.int8, from dg_ctx_params.int8) for 4-bit weights. */
 #include "kernels/gemm.h"
 #include <stdlib.h>
 #include <string.h>

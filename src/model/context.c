@@ -45,8 +45,7 @@ dg_status dg_ctx_new(const dg_model *m, const dg_ctx_params *p, dg_ctx **out, dg
     int ok = 1;
     c->pool = dg_pool_new(c->n_threads);
     if (!c->pool || !dg_kernels_init(&c->k, isa, p->precise, c->n_threads, m->max_cols)) ok = 0;
-    const char *e8 = getenv("DGEMMA_INT8");
-    c->k.int8 = p->int8 || (e8 && atoi(e8) > 0);
+    c->k.int8 = p->int8;
     size_t RH = (size_t)R * H;
     c->x = falloc(RH, &ok); c->xn = falloc(RH, &ok); c->r = falloc(RH, &ok); c->a = falloc(RH, &ok);
     c->h1 = falloc(RH, &ok); c->m1 = falloc(RH, &ok); c->m2 = falloc(RH, &ok);
