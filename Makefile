@@ -129,14 +129,46 @@ bench-model: $(B)/dgemma
 	@[ -f $(BENCH_MODEL)/config.json ] || $(B)/dgemma mkmodel --preset 26b-a4b --layers 6 --quant mlx4 --out $(BENCH_MODEL)
 	$(B)/dgemma bench -m $(BENCH_MODEL) $(BENCH_ARGS)
 
-# Everything CI runs: the release tests, then the same tests under ASan+UBSan; tests that
-# need the fixture must find it.
+# Everything CI runs: the release tests, then the same tests under ASan+UBSan (tests that
+# need the fixture must find it), then each fuzz target for FUZZ_CHECK_SECONDS.
+FUZZ_CHECK_SECONDS ?= 20
 check: fixtures
 	DG_REQUIRE_FIXTURE=1 $(MAKE) test
 	DG_REQUIRE_FIXTURE=1 $(MAKE) test-asan
+	$(MAKE) fuzz-run FUZZ_SECONDS=$(FUZZ_CHECK_SECONDS)
+
+# Fuzzing (libFuzzer, clang): every tests/fuzz/fuzz_*.c is a target, linked with the library
+# and server objects built for it (ASan + UBSan + coverage) in build-fuzz/. Seeds are checked in
+# under tests/fuzz/corpus/NAME/; new inputs go to build-fuzz/corpus/NAME/. `make fuzz-run`
+# runs each target for FUZZ_SECONDS and prints its executions.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 20
+FB           := build-fuzz
+FUZZ_CFLAGS  := $(filter-out -O2 -g,$(CFLAGS)) -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN     := $(FUZZ_SRC:tests/fuzz/%.c=$(FB)/%)
+FUZZ_OBJ     := $(LIB_SRC:%.c=$(FB)/%.o) $(SRV_SRC:%.c=$(FB)/%.o)
+
+$(FB)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(call isa_flags,$<) -MMD -MP -c $< -o $@
+
+$(FB)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_OBJ)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(HTTPLIB) $(LDLIBS)
+
+fuzz: $(FUZZ_BIN)
+.SECONDARY: $(FUZZ_OBJ)
+
+fuzz-run: fuzz
+	@set -e; for f in $(FUZZ_BIN); do n=$${f#$(FB)/fuzz_}; mkdir -p $(FB)/corpus/$$n; \
+	    echo "== $$n ($(FUZZ_SECONDS) s)"; \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -max_len=65536 -timeout=10 -print_final_stats=1 \
+	        $(FB)/corpus/$$n tests/fuzz/corpus/$$n >$(FB)/$$n.log 2>&1 || { tail -n 60 $(FB)/$$n.log; exit 1; }; \
+	    sed -n 's/^stat::number_of_executed_units: *\([0-9]*\)/   \1 executions/p' $(FB)/$$n.log; \
+	done
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
-.PHONY: all test test-asan check fixtures demo bench bench-model clean install
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+.PHONY: all test test-asan check fixtures demo bench bench-model clean install fuzz fuzz-run
+-include $(shell find $(B) $(if $(filter fuzz%,$(MAKECMDGOALS)),$(FB)) -name '*.d' 2>/dev/null)

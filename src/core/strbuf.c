@@ -17,8 +17,8 @@ static int grow(dg_sb *b, size_t need) {
 }
 
 void dg_sb_put(dg_sb *b, const void *s, size_t n) {
-    if (!n || !grow(b, n)) return;
-    memcpy(b->s + b->len, s, n);
+    if (!grow(b, n)) return;    /* even for n = 0: b->s is then a string, never NULL */
+    if (n) memcpy(b->s + b->len, s, n);
     b->len += n;
     b->s[b->len] = 0;
 }

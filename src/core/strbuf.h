@@ -1,5 +1,6 @@
-/* A growable byte buffer (JSON headers, config files, HTTP bodies, SSE frames), always
- * NUL-terminated. Allocation failure is sticky (sb.oom) so callers check once at the end. */
+/* A growable byte buffer (JSON headers, config files, HTTP bodies, SSE frames), NUL-terminated
+ * once anything was put or printed to it, even 0 bytes (a zeroed dg_sb has s == NULL until
+ * then). Allocation failure is sticky (sb.oom) so callers check once at the end. */
 #ifndef DG_CORE_STRBUF_H
 #define DG_CORE_STRBUF_H
 #include <stddef.h>
