@@ -161,9 +161,10 @@ fuzz: $(FUZZ_BIN)
 
 fuzz-run: fuzz
 	@set -e; for f in $(FUZZ_BIN); do n=$${f#$(FB)/fuzz_}; mkdir -p $(FB)/corpus/$$n; \
+	    seeds=tests/fuzz/corpus/$$n; [ -d $$seeds ] || seeds=; \
 	    echo "== $$n ($(FUZZ_SECONDS) s)"; \
 	    $$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -max_len=65536 -timeout=10 -print_final_stats=1 \
-	        $(FB)/corpus/$$n tests/fuzz/corpus/$$n >$(FB)/$$n.log 2>&1 || { tail -n 60 $(FB)/$$n.log; exit 1; }; \
+	        -artifact_prefix=$(FB)/ $(FB)/corpus/$$n $$seeds >$(FB)/$$n.log 2>&1 || { tail -n 60 $(FB)/$$n.log; exit 1; }; \
 	    sed -n 's/^stat::number_of_executed_units: *\([0-9]*\)/   \1 executions/p' $(FB)/$$n.log; \
 	done
 
