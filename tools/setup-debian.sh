@@ -1,8 +1,9 @@
 #!/bin/sh
 # Installs what dgemma needs to build and test on Debian/Ubuntu: a C compiler, make, pkg-config,
 # cJSON and libmicrohttpd (Debian packages), clang (libFuzzer: make fuzz), Node.js + npm
-# (tokenizer and server test fixtures) and curl. Idempotent: only what is missing is installed, and a Node.js that is already on the
-# PATH (e.g. from NodeSource, which bundles npm) is used as it is.
+# (tokenizer and server test fixtures) and curl. Idempotent: only what is missing is installed,
+# and a Node.js that is already on the PATH (e.g. from NodeSource, which bundles npm) is used
+# as it is.
 set -e
 need=""
 have_pkg() { dpkg -s "$1" >/dev/null 2>&1; }
