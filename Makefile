@@ -14,7 +14,8 @@ endif
 
 CC      ?= cc
 CFLAGS  ?=
-CFLAGS  += -std=c11 $(OPT) -Wall -Wextra -Wno-unused-parameter -D_GNU_SOURCE -fPIC -Iinclude -Isrc \
+# Hidden visibility: the shared library exports only what include/dgemma.h marks DG_API.
+CFLAGS  += -std=c11 $(OPT) -Wall -Wextra -Wno-unused-parameter -D_GNU_SOURCE -fPIC -fvisibility=hidden -Iinclude -Isrc \
            $(shell pkg-config --cflags libcjson 2>/dev/null)
 LDLIBS  := $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson) -lpthread -lm
 HTTPLIB := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
@@ -28,6 +29,12 @@ endif
 FLAGS_avx2   := -mavx2 -mfma -mf16c
 FLAGS_avx512 := -mavx2 -mfma -mf16c -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -mavx512bf16
 FLAGS_amx    := $(FLAGS_avx512) -mamx-tile -mamx-int8 -mamx-bf16
+
+# The library's version (DGEMMA_VERSION in include/dgemma.h) names the shared object; its
+# major number is the SONAME (libdgemma.so.0), bumped when the ABI breaks.
+VERSION  := $(shell sed -n 's/^\#define DGEMMA_VERSION "\(.*\)"/\1/p' include/dgemma.h)
+SOMAJOR  := $(firstword $(subst ., ,$(VERSION)))
+SONAME   := libdgemma.so.$(SOMAJOR)
 
 LIB_SRC  := $(wildcard src/core/*.c src/format/*.c src/kernels/*.c src/kernels/c/*.c $(KERNEL_DIRS:%=%/*.c) \
                        src/model/*.c src/gen/*.c src/text/*.c)
@@ -52,8 +59,29 @@ $(B)/libdgemma.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(B)/libdgemma.so: $(LIB_OBJ)
-	$(CC) -shared $(LDSAN) -o $@ $^ $(LDLIBS)
+$(B)/libdgemma.so.$(VERSION): $(LIB_OBJ)
+	$(CC) -shared $(LDSAN) -Wl,-soname,$(SONAME) -o $@ $^ $(LDLIBS)
+
+$(B)/libdgemma.so: $(B)/libdgemma.so.$(VERSION)
+	ln -sf libdgemma.so.$(VERSION) $(B)/$(SONAME)
+	ln -sf libdgemma.so.$(VERSION) $@
+
+# make install PREFIX=... [DESTDIR=...]: the binary, the header, both libraries and dgemma.pc
+# (written for this PREFIX).
+PREFIX  ?= /usr/local
+LIBDIR  ?= $(PREFIX)/lib
+INCDIR  ?= $(PREFIX)/include
+BINDIR  ?= $(PREFIX)/bin
+install: $(B)/dgemma $(B)/libdgemma.a $(B)/libdgemma.so
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(LIBDIR)/pkgconfig
+	install -m 755 $(B)/dgemma $(DESTDIR)$(BINDIR)/
+	install -m 644 include/dgemma.h $(DESTDIR)$(INCDIR)/
+	install -m 644 $(B)/libdgemma.a $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(B)/libdgemma.so.$(VERSION) $(DESTDIR)$(LIBDIR)/
+	ln -sf libdgemma.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libdgemma.so
+	printf 'prefix=%s\nlibdir=%s\nincludedir=%s\n\nName: dgemma\nDescription: DiffusionGemma inference engine (C11, CPU)\nVersion: %s\nRequires.private: libcjson\nLibs: -L$${libdir} -ldgemma\nLibs.private: -lpthread -lm\nCflags: -I$${includedir}\n' \
+	    '$(PREFIX)' '$(LIBDIR)' '$(INCDIR)' '$(VERSION)' >$(DESTDIR)$(LIBDIR)/pkgconfig/dgemma.pc
 
 $(B)/dgemma: $(CLI_OBJ) $(SRV_OBJ) $(B)/libdgemma.a
 	$(CC) $(LDSAN) -o $@ $(CLI_OBJ) $(SRV_OBJ) $(B)/libdgemma.a $(HTTPLIB) $(LDLIBS)
@@ -107,14 +135,47 @@ bench-model: $(B)/dgemma
 	@[ -f $(BENCH_MODEL)/config.json ] || $(B)/dgemma mkmodel --preset 26b-a4b --layers 6 --quant mlx4 --out $(BENCH_MODEL)
 	$(B)/dgemma bench -m $(BENCH_MODEL) $(BENCH_ARGS)
 
-# Everything CI runs: the release tests, then the same tests under ASan+UBSan; tests that
-# need the fixture must find it.
+# Everything CI runs: the release tests, then the same tests under ASan+UBSan (tests that
+# need the fixture must find it), then each fuzz target for FUZZ_CHECK_SECONDS.
+FUZZ_CHECK_SECONDS ?= 20
 check: fixtures
 	DG_REQUIRE_FIXTURE=1 $(MAKE) test
 	DG_REQUIRE_FIXTURE=1 $(MAKE) test-asan
+	$(MAKE) fuzz-run FUZZ_SECONDS=$(FUZZ_CHECK_SECONDS)
+
+# Fuzzing (libFuzzer, clang): every tests/fuzz/fuzz_*.c is a target, linked with the library
+# and server objects built for it (ASan + UBSan + coverage) in build-fuzz/. Seeds are checked in
+# under tests/fuzz/corpus/NAME/; new inputs go to build-fuzz/corpus/NAME/. `make fuzz-run`
+# runs each target for FUZZ_SECONDS and prints its executions.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 20
+FB           := build-fuzz
+FUZZ_CFLAGS  := $(filter-out -O2 -g,$(CFLAGS)) -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN     := $(FUZZ_SRC:tests/fuzz/%.c=$(FB)/%)
+FUZZ_OBJ     := $(LIB_SRC:%.c=$(FB)/%.o) $(SRV_SRC:%.c=$(FB)/%.o)
+
+$(FB)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(call isa_flags,$<) -MMD -MP -c $< -o $@
+
+$(FB)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_OBJ)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(HTTPLIB) $(LDLIBS)
+
+fuzz: $(FUZZ_BIN)
+.SECONDARY: $(FUZZ_OBJ)
+
+fuzz-run: fuzz
+	@set -e; for f in $(FUZZ_BIN); do n=$${f#$(FB)/fuzz_}; mkdir -p $(FB)/corpus/$$n; \
+	    seeds=tests/fuzz/corpus/$$n; [ -d $$seeds ] || seeds=; \
+	    echo "== $$n ($(FUZZ_SECONDS) s)"; \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -max_len=65536 -timeout=10 -print_final_stats=1 \
+	        -artifact_prefix=$(FB)/ $(FB)/corpus/$$n $$seeds >$(FB)/$$n.log 2>&1 || { tail -n 60 $(FB)/$$n.log; exit 1; }; \
+	    sed -n 's/^stat::number_of_executed_units: *\([0-9]*\)/   \1 executions/p' $(FB)/$$n.log; \
+	done
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
-.PHONY: all test test-asan check fixtures demo bench bench-model clean
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+.PHONY: all test test-asan check fixtures demo bench bench-model clean install fuzz fuzz-run
+-include $(shell find $(B) $(if $(filter fuzz%,$(MAKECMDGOALS)),$(FB)) -name '*.d' 2>/dev/null)

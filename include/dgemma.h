@@ -16,6 +16,13 @@ extern "C" {
 
 #define DGEMMA_VERSION "0.1.0"
 
+/* The shared library exports these functions only (it is built with hidden visibility). */
+#if defined(__GNUC__)
+#define DG_API __attribute__((visibility("default")))
+#else
+#define DG_API
+#endif
+
 typedef enum dg_status {
     DG_OK = 0,
     DG_ERR_IO,          /* file missing, unreadable, mmap failed */
@@ -34,7 +41,7 @@ typedef struct dg_error {
     char msg[1024];
 } dg_error;
 
-const char *dg_status_name(dg_status s);
+DG_API const char *dg_status_name(dg_status s);
 
 /* ---------------------------------------------------------------- model */
 
@@ -45,8 +52,8 @@ typedef struct dg_load_params {
 } dg_load_params;
 
 /* Load a model directory (config.json + safetensors, HF or MLX layout). Weights are mmapped. */
-dg_status dg_model_load(const char *dir, const dg_load_params *p, dg_model **out, dg_error *err);
-void dg_model_free(dg_model *m);
+DG_API dg_status dg_model_load(const char *dir, const dg_load_params *p, dg_model **out, dg_error *err);
+DG_API void dg_model_free(dg_model *m);
 
 typedef struct dg_model_info {
     int vocab_size, hidden_size, n_layers, n_heads;
@@ -55,7 +62,7 @@ typedef struct dg_model_info {
     int quantized;              /* any MLX affine module */
     size_t weight_bytes;        /* bytes of text weights mapped */
 } dg_model_info;
-void dg_model_get_info(const dg_model *m, dg_model_info *info);
+DG_API void dg_model_get_info(const dg_model *m, dg_model_info *info);
 
 /* Generation defaults read from generation_config.json (or built-in). */
 typedef struct dg_gen_params {
@@ -71,8 +78,8 @@ typedef struct dg_gen_params {
     int pad_id;
     uint64_t seed;
 } dg_gen_params;
-void dg_model_gen_defaults(const dg_model *m, dg_gen_params *p);
-dg_status dg_gen_params_validate(const dg_gen_params *p, dg_error *err);
+DG_API void dg_model_gen_defaults(const dg_model *m, dg_gen_params *p);
+DG_API dg_status dg_gen_params_validate(const dg_gen_params *p, dg_error *err);
 
 /* ---------------------------------------------------------------- context */
 
@@ -84,18 +91,18 @@ typedef enum dg_isa {
     DG_ISA_AUTO = 0, DG_ISA_C, DG_ISA_AVX2, DG_ISA_AVX512, DG_ISA_AMX, DG_ISA_NEON, DG_ISA_DOTPROD, DG_ISA_I8MM
 } dg_isa;
 #define DG_ISA_COUNT (DG_ISA_I8MM + 1)
-const char *dg_isa_name(dg_isa isa);
+DG_API const char *dg_isa_name(dg_isa isa);
 /* The path named s ("c"/"portable", "avx2", ..., "auto"), or -1. */
-int dg_isa_parse(const char *s);
+DG_API int dg_isa_parse(const char *s);
 /* What this build and this CPU say of a path: DG_ISA_BUILT (its kernels are in this build),
  * DG_ISA_RUNS (this CPU runs them), DG_ISA_AUTOMATIC (AUTO may choose it: tested and compared
  * on a CPU that has it, docs/KERNELS.md; otherwise it runs only when named). */
 enum { DG_ISA_BUILT = 1, DG_ISA_RUNS = 2, DG_ISA_AUTOMATIC = 4 };
-int dg_isa_status(dg_isa isa);
+DG_API int dg_isa_status(dg_isa isa);
 /* Built and runnable here. */
-int dg_isa_available(dg_isa isa);
+DG_API int dg_isa_available(dg_isa isa);
 /* The path AUTO picks here. */
-dg_isa dg_isa_best(void);
+DG_API dg_isa dg_isa_best(void);
 
 typedef struct dg_ctx_params {
     int n_threads;      /* 0 = number of online CPUs */
@@ -103,28 +110,28 @@ typedef struct dg_ctx_params {
     int n_seq;          /* independent sequences (batched canvases); 0 = 1 */
     int max_chunk;      /* encoder chunk size in tokens; 0 = canvas_length */
     int precise;        /* 1 = fp32 reference path (golden checks); 0 = fastest available */
-    dg_isa isa;         /* kernel path; AUTO picks the best the CPU supports (env DGEMMA_ISA) */
+    dg_isa isa;         /* kernel path; AUTO picks the best this build and CPU run */
     int int8;           /* fast path only: allow the lossy integer paths (int8 activations for
                            4-bit weights: about 1.6x faster experts, ~0.5% error per product,
-                           several % on logits); default int16 (near-exact). Env DGEMMA_INT8=1
-                           sets it too. */
+                           several % on logits); default int16 (near-exact). The CLI sets it
+                           from DGEMMA_INT8=1. */
 } dg_ctx_params;
 
-dg_status dg_ctx_new(const dg_model *m, const dg_ctx_params *p, dg_ctx **out, dg_error *err);
-void dg_ctx_free(dg_ctx *c);
-dg_isa dg_ctx_isa(const dg_ctx *c);
+DG_API dg_status dg_ctx_new(const dg_model *m, const dg_ctx_params *p, dg_ctx **out, dg_error *err);
+DG_API void dg_ctx_free(dg_ctx *c);
+DG_API dg_isa dg_ctx_isa(const dg_ctx *c);
 
 /* Number of tokens held in sequence `seq`'s cache. */
-int dg_cache_len(const dg_ctx *c, int seq);
+DG_API int dg_cache_len(const dg_ctx *c, int seq);
 /* Forget everything (the sliding layers cannot be cut back partially). */
-void dg_cache_clear(dg_ctx *c, int seq);
+DG_API void dg_cache_clear(dg_ctx *c, int seq);
 
 /* Encoder pass: append `n` tokens to sequence `seq` at positions len..len+n-1 (causal).
  * Long inputs are chunked internally; `progress` (may be NULL) is called after each chunk and
  * may return nonzero to stop: dg_encode then returns DG_ERR_CANCELLED, and the chunks already
  * encoded stay in the cache (dg_cache_clear drops them). */
 typedef int (*dg_progress_fn)(void *user, int done, int total);
-dg_status dg_encode(dg_ctx *c, int seq, const int32_t *ids, int n,
+DG_API dg_status dg_encode(dg_ctx *c, int seq, const int32_t *ids, int n,
                     dg_progress_fn progress, void *user, dg_error *err);
 
 /* One decoder (denoising) step for `n_seq` sequences in lockstep.
@@ -134,34 +141,34 @@ dg_status dg_encode(dg_ctx *c, int seq, const int32_t *ids, int n,
  *        place, so that no second vocabulary-sized buffer is needed.
  * logits[i]: output [L, V] softcapped logits (may be the same buffer as sc[i]).
  * The caches are read, never written. */
-dg_status dg_decode_step(dg_ctx *c, int n_seq, const int *seqs,
+DG_API dg_status dg_decode_step(dg_ctx *c, int n_seq, const int *seqs,
                          const int32_t *const *canvases, float *const *sc,
                          float *const *logits, dg_error *err);
 
-const dg_model *dg_ctx_model(const dg_ctx *c);
+DG_API const dg_model *dg_ctx_model(const dg_ctx *c);
 
 /* Debug taps: called with intermediate tensors (row-major float) during forward passes.
  * what: "enc.k", "enc.v" ([n_kv, rows, D] of the new tokens), "enc.h", "dec.x0", "dec.h",
  * "dec.router_idx" / "dec.router_w" (as float), "dec.prelogits". layer = -1 when not per layer. */
 typedef void (*dg_tap_fn)(void *user, const char *what, int layer,
                           const float *data, int d0, int d1, int d2);
-void dg_ctx_set_tap(dg_ctx *c, dg_tap_fn fn, void *user);
+DG_API void dg_ctx_set_tap(dg_ctx *c, dg_tap_fn fn, void *user);
 
 /* Time spent per part of the last decoder step (seconds), for benchmarks. */
 typedef struct dg_step_profile {
     double attention, dense_mlp, router, experts, head, self_cond, other, total;
     double weight_bytes, flops;
 } dg_step_profile;
-void dg_ctx_last_profile(const dg_ctx *c, dg_step_profile *p);
+DG_API void dg_ctx_last_profile(const dg_ctx *c, dg_step_profile *p);
 
 /* ---------------------------------------------------------------- generation
  * (section owned by src/gen/) */
 /* BEGIN GENERATION API */
 
 /* Built-in generation defaults (GENERATION.md §1 table; seed 0). */
-void dg_gen_params_default(dg_gen_params *p);
+DG_API void dg_gen_params_default(dg_gen_params *p);
 /* Temperature of step k (1 = hottest) of p->max_denoising_steps: t_min + (t_max - t_min) * n / N. */
-double dg_step_temperature(const dg_gen_params *p, int k);
+DG_API double dg_step_temperature(const dg_gen_params *p, int k);
 
 
 /* ---- sampler: one denoising step's decisions on given logits (GENERATION.md §4).
@@ -169,8 +176,8 @@ double dg_step_temperature(const dg_gen_params *p, int k);
 typedef struct dg_sampler dg_sampler;
 /* n_threads: 0 = online CPUs. isa: the kernel path (DG_ISA_AUTO: the best this build and CPU
  * run; pass dg_ctx_isa() to match a context). */
-dg_status dg_sampler_new(int L, int V, int n_threads, dg_isa isa, dg_sampler **out, dg_error *err);
-void dg_sampler_free(dg_sampler *s);
+DG_API dg_status dg_sampler_new(int L, int V, int n_threads, dg_isa isa, dg_sampler **out, dg_error *err);
+DG_API void dg_sampler_free(dg_sampler *s);
 
 typedef struct dg_step {
     /* in */
@@ -187,12 +194,12 @@ typedef struct dg_step {
 } dg_step;
 /* Temperature, per-position sample/argmax/entropy, entropy-bound acceptance, renoise.
  * Fails with DG_ERR_RANGE on non-finite logits. */
-dg_status dg_sampler_step(dg_sampler *s, const dg_gen_params *p, dg_step *st, dg_error *err);
+DG_API dg_status dg_sampler_step(dg_sampler *s, const dg_gen_params *p, dg_step *st, dg_error *err);
 
 /* Stop test of §2.2 after a step. `run` (reset to 0 per canvas) counts the consecutive
  * previous argmax canvases equal to the current one; prev = argmax of the previous step of
  * this canvas or NULL at step 1. Returns 1 when the canvas halts (stable and confident). */
-int dg_stop_test(const dg_gen_params *p, const int32_t *prev, const int32_t *argmax, int L,
+DG_API int dg_stop_test(const dg_gen_params *p, const int32_t *prev, const int32_t *argmax, int L,
                  double mean_entropy, int *run, int *stable, int *confident);
 
 /* ---- generation loop (GENERATION.md §2), one sequence. */
@@ -202,7 +209,7 @@ typedef enum dg_finish {
     DG_FINISH_LENGTH,           /* max_new_tokens emitted (no EOS before) */
     DG_FINISH_CANCELLED,        /* a callback returned nonzero */
 } dg_finish;
-const char *dg_finish_name(dg_finish f);
+DG_API const char *dg_finish_name(dg_finish f);
 
 /* One denoising step as callbacks see it (read-only, valid during the call). */
 typedef struct dg_gen_frame {
@@ -248,18 +255,18 @@ typedef struct dg_gen_result {
     double t_prefill, t_steps, t_sampler, t_commit;  /* seconds (t_steps includes t_sampler) */
     double t_first_canvas, t_total;                  /* from the start of dg_generate */
 } dg_gen_result;
-void dg_gen_result_free(dg_gen_result *r);
+DG_API void dg_gen_result_free(dg_gen_result *r);
 
 /* Buffers ([L, V] logits and processed logits, canvases) and sampler threads, reused by every
  * dg_generate call on this context. n_threads: sampler threads, 0 = online CPUs. */
 typedef struct dg_generator dg_generator;
-dg_status dg_generator_new(dg_ctx *ctx, int n_threads, dg_generator **out, dg_error *err);
-void dg_generator_free(dg_generator *g);
+DG_API dg_status dg_generator_new(dg_ctx *ctx, int n_threads, dg_generator **out, dg_error *err);
+DG_API void dg_generator_free(dg_generator *g);
 
 /* Prefill `prompt` into sequence `seq` (appended to what its cache holds), then denoise and
  * commit canvases. res is filled (and must be freed) whatever the status, once it was cleared
  * by this call; on DG_ERR_CANCELLED it holds the canvases committed so far. */
-dg_status dg_generate(dg_generator *g, int seq, const int32_t *prompt, int n_prompt,
+DG_API dg_status dg_generate(dg_generator *g, int seq, const int32_t *prompt, int n_prompt,
                       const dg_gen_params *p, const dg_gen_callbacks *cb,
                       dg_gen_result *res, dg_error *err);
 
@@ -271,29 +278,29 @@ dg_status dg_generate(dg_generator *g, int seq, const int32_t *prompt, int n_pro
  * context; nothing is allocated per step. */
 typedef struct dg_batch dg_batch;
 /* ctx must have been made with n_seq >= n_slots. n_threads: sampler threads, 0 = online CPUs. */
-dg_status dg_batch_new(dg_ctx *ctx, int n_slots, int n_threads, dg_batch **out, dg_error *err);
-void dg_batch_free(dg_batch *b);
-int dg_batch_slots(const dg_batch *b);
+DG_API dg_status dg_batch_new(dg_ctx *ctx, int n_slots, int n_threads, dg_batch **out, dg_error *err);
+DG_API void dg_batch_free(dg_batch *b);
+DG_API int dg_batch_slots(const dg_batch *b);
 /* Validates p, prefills `prompt` into the free slot's sequence (appended to its cache, as
  * dg_generate does; call dg_cache_clear first for a fresh request) and makes the slot active.
  * cb is copied; on_prefill, on_step and on_canvas behave as in dg_generate (nonzero cancels
  * that slot only); on_trace is unsupported. On failure the slot stays free. */
-dg_status dg_batch_start(dg_batch *b, int slot, const int32_t *prompt, int n_prompt, const dg_gen_params *p,
+DG_API dg_status dg_batch_start(dg_batch *b, int slot, const int32_t *prompt, int n_prompt, const dg_gen_params *p,
                          const dg_gen_callbacks *cb, dg_error *err);
 /* One denoising step of every active slot: one decoder pass, then each slot's sampler, stop
  * test, and (when its canvas halts) commit, on_canvas, commit pass. A slot that finishes (EOS,
  * length, cancel, its own error) becomes done and leaves the lockstep batch. Returns an error
  * only when the shared decoder pass failed (every slot in it is then done with that error). */
-dg_status dg_batch_step(dg_batch *b, dg_error *err);
-int dg_batch_n_active(const dg_batch *b);
+DG_API dg_status dg_batch_step(dg_batch *b, dg_error *err);
+DG_API int dg_batch_n_active(const dg_batch *b);
 /* 0 = free, 1 = active, 2 = done (its result waits for dg_batch_take), -1 = no such slot. */
-int dg_batch_state(const dg_batch *b, int slot);
+DG_API int dg_batch_state(const dg_batch *b, int slot);
 /* Stops an active slot now (finish = cancelled); its partial result stays for dg_batch_take. */
-void dg_batch_cancel(dg_batch *b, int slot);
+DG_API void dg_batch_cancel(dg_batch *b, int slot);
 /* Moves a done (or, cancelling it, an active) slot's result into *res (free with
  * dg_gen_result_free) and frees the slot. Returns the slot's status: DG_OK, DG_ERR_CANCELLED or
  * the error that ended it (message in err). */
-dg_status dg_batch_take(dg_batch *b, int slot, dg_gen_result *res, dg_error *err);
+DG_API dg_status dg_batch_take(dg_batch *b, int slot, dg_gen_result *res, dg_error *err);
 /* END GENERATION API */
 
 /* ---------------------------------------------------------------- tokenizer and chat template
@@ -305,36 +312,36 @@ typedef struct dg_tokenizer dg_tokenizer;
 
 /* path: a tokenizer.json file or a model directory holding one (tokenizer_config.json next to
  * it is read when present). */
-dg_status dg_tokenizer_load(const char *path, dg_tokenizer **out, dg_error *err);
-void dg_tokenizer_free(dg_tokenizer *t);
-int dg_tokenizer_vocab_size(const dg_tokenizer *t);
+DG_API dg_status dg_tokenizer_load(const char *path, dg_tokenizer **out, dg_error *err);
+DG_API void dg_tokenizer_free(dg_tokenizer *t);
+DG_API int dg_tokenizer_vocab_size(const dg_tokenizer *t);
 /* Ids of <bos>, <eos>, <pad> (-1 if absent). */
-int32_t dg_tokenizer_bos(const dg_tokenizer *t);
-int32_t dg_tokenizer_eos(const dg_tokenizer *t);
-int32_t dg_tokenizer_pad(const dg_tokenizer *t);
+DG_API int32_t dg_tokenizer_bos(const dg_tokenizer *t);
+DG_API int32_t dg_tokenizer_eos(const dg_tokenizer *t);
+DG_API int32_t dg_tokenizer_pad(const dg_tokenizer *t);
 /* The piece of an id (bytes, not NUL-terminated; U+2581 kept) or NULL if out of range. */
-const char *dg_token_piece(const dg_tokenizer *t, int32_t id, size_t *len);
-int dg_token_is_special(const dg_tokenizer *t, int32_t id);
+DG_API const char *dg_token_piece(const dg_tokenizer *t, int32_t id, size_t *len);
+DG_API int dg_token_is_special(const dg_tokenizer *t, int32_t id);
 
 /* Text -> ids exactly as HF `tokenizer(text, add_special_tokens=False)`; special-token strings in
  * the text become their ids. add_bos prepends <bos>. Bytes that are not valid UTF-8 go through
  * byte fallback one by one. ids are malloc'd (NULL when n_ids is 0); free() them. */
-dg_status dg_tokenize(const dg_tokenizer *t, const char *text, size_t len, int add_bos,
+DG_API dg_status dg_tokenize(const dg_tokenizer *t, const char *text, size_t len, int add_bos,
                       int32_t **ids, size_t *n_ids, dg_error *err);
 /* Ids -> text (HF decode, no space clean-up). Invalid byte-token runs give one U+FFFD per byte
  * token. skip_special drops special tokens. text is malloc'd and NUL-terminated. */
-dg_status dg_detokenize(const dg_tokenizer *t, const int32_t *ids, size_t n, int skip_special,
+DG_API dg_status dg_detokenize(const dg_tokenizer *t, const int32_t *ids, size_t n, int skip_special,
                         char **text, size_t *len, dg_error *err);
 
 /* Streaming decoder: push ids, get the text that is safe to emit now. A trailing run of byte
  * tokens is held back until a non-byte token or flush decides it, so the concatenation of all
  * outputs equals dg_detokenize of all ids. Returned text is malloc'd (may be ""). */
 typedef struct dg_detok_stream dg_detok_stream;
-dg_status dg_detok_stream_new(const dg_tokenizer *t, int skip_special, dg_detok_stream **out, dg_error *err);
-dg_status dg_detok_stream_push(dg_detok_stream *s, const int32_t *ids, size_t n,
+DG_API dg_status dg_detok_stream_new(const dg_tokenizer *t, int skip_special, dg_detok_stream **out, dg_error *err);
+DG_API dg_status dg_detok_stream_push(dg_detok_stream *s, const int32_t *ids, size_t n,
                                char **text, size_t *len, dg_error *err);
-dg_status dg_detok_stream_flush(dg_detok_stream *s, char **text, size_t *len, dg_error *err);
-void dg_detok_stream_free(dg_detok_stream *s);
+DG_API dg_status dg_detok_stream_flush(dg_detok_stream *s, char **text, size_t *len, dg_error *err);
+DG_API void dg_detok_stream_free(dg_detok_stream *s);
 
 /* Channel splitter for committed output ids (TOKENIZER.md §3, §7): <|channel> ... <channel|> is
  * the thinking channel, <|tool_call> ... <tool_call|> a tool call, the rest the visible content.
@@ -346,13 +353,13 @@ void dg_detok_stream_free(dg_detok_stream *s);
 typedef enum dg_channel { DG_CHANNEL_CONTENT = 0, DG_CHANNEL_REASONING, DG_CHANNEL_TOOL } dg_channel;
 typedef void (*dg_channel_fn)(void *user, dg_channel ch, char *text, size_t len, int end);
 typedef struct dg_channel_split dg_channel_split;
-dg_status dg_channel_split_new(const dg_tokenizer *t, int split, dg_channel_split **out, dg_error *err);
-dg_status dg_channel_split_push(dg_channel_split *s, const int32_t *ids, size_t n, dg_channel_fn fn, void *user,
+DG_API dg_status dg_channel_split_new(const dg_tokenizer *t, int split, dg_channel_split **out, dg_error *err);
+DG_API dg_status dg_channel_split_push(dg_channel_split *s, const int32_t *ids, size_t n, dg_channel_fn fn, void *user,
                                 dg_error *err);
 /* The end of the output: flushes the current span (end = 1). */
-dg_status dg_channel_split_end(dg_channel_split *s, dg_channel_fn fn, void *user, dg_error *err);
-dg_channel dg_channel_split_current(const dg_channel_split *s);
-void dg_channel_split_free(dg_channel_split *s);
+DG_API dg_status dg_channel_split_end(dg_channel_split *s, dg_channel_fn fn, void *user, dg_error *err);
+DG_API dg_channel dg_channel_split_current(const dg_channel_split *s);
+DG_API void dg_channel_split_free(dg_channel_split *s);
 
 /* Chat. role: system, developer, user, assistant, tool. content: the text (NULL = none); or
  * content_parts_json: an OpenAI content-parts array ({type: text|image|audio|video}) used when
@@ -365,17 +372,17 @@ typedef struct dg_chat_msg {
 /* Renders the Gemma 4 / DiffusionGemma chat template (TOKENIZER.md §6) into *out (malloc'd).
  * tools_json: NULL or an OpenAI tools array. Tokenize the result in one pass (dg_tokenize,
  * add_bos 0: the text starts with <bos>). t may be NULL. */
-dg_status dg_chat_render(const dg_tokenizer *t, const dg_chat_msg *msgs, int n_msgs, const char *tools_json,
+DG_API dg_status dg_chat_render(const dg_tokenizer *t, const dg_chat_msg *msgs, int n_msgs, const char *tools_json,
                          int enable_thinking, int add_generation_prompt, char **out, dg_error *err);
 
 /* Parses an OpenAI-style messages JSON array. *msgs and its strings live in one allocation:
  * free(*msgs) releases everything. */
-dg_status dg_chat_msgs_from_json(const char *json, size_t len, dg_chat_msg **msgs, int *n_msgs, dg_error *err);
+DG_API dg_status dg_chat_msgs_from_json(const char *json, size_t len, dg_chat_msg **msgs, int *n_msgs, dg_error *err);
 
 /* Splits raw model output (decoded with specials kept) into the visible content, the reasoning
  * (thinking channel) and the tool calls (an OpenAI tool_calls JSON array, or NULL if none).
  * All outputs malloc'd; reasoning is "" when there was none. */
-dg_status dg_chat_parse(const char *text, char **content, char **reasoning, char **tool_calls_json,
+DG_API dg_status dg_chat_parse(const char *text, char **content, char **reasoning, char **tool_calls_json,
                         dg_error *err);
 /* END TOKENIZER API */
 

@@ -1,5 +1,6 @@
 /* Bad checkpoints: every malformed file must give a clear error naming the file and the
  * tensor or field, a non-zero status, and no crash or leak (run under ASan in CI). */
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,7 +157,20 @@ int main(void) {
                 "\"shape\":[768,32],\"data_offsets\":[0,49152]", DG_ERR_SHAPE, "embed_tokens", "config.json");
 
     /* config.json damage */
-    case_config(&a, "malformed config.json", "\"architectures\"", "\"architectures\" :: ", DG_ERR_FORMAT, "config.json", NULL);
+    {   /* the syntax error is located: line and column of the second ':' (counted here) */
+        const char *p = strstr(a.config, "\"architectures\"");
+        int line = 1, col = (int)(p - a.config) + 1;
+        for (const char *s = a.config; s < p; s++)
+            if (*s == '\n') { line++; col = (int)(p - s); }
+        char want[64];
+        snprintf(want, sizeof want, "line %d, column %d", line, col + (int)strlen("\"architectures\" :"));
+        case_config(&a, "malformed config.json", "\"architectures\"", "\"architectures\" :: ", DG_ERR_FORMAT, "config.json", want);
+    }
+    case_config(&a, "config.json with trailing text", "\"model_type\"", "\"model_type\": 1} {\"x\"", DG_ERR_FORMAT, "config.json", "after the JSON value");
+    case_config(&a, "typo in num_hidden_layers", "\"num_hidden_layers\"", "\"num_hiden_layers\"", DG_ERR_MISSING, "config.json",
+                "text_config.num_hidden_layers is missing");
+    case_config(&a, "no num_global_key_value_heads", "\"num_global_key_value_heads\"", "\"num_global_kv_heads\"", DG_ERR_MISSING,
+                "config.json", "num_global_key_value_heads is missing");
     case_config(&a, "config without canvas_length", "\"canvas_length\"", "\"canvas_lengthX\"", DG_ERR_MISSING, "config.json", "canvas_length");
     case_config(&a, "unsupported model_type", "\"model_type\": \"diffusion_gemma\"", "\"model_type\": \"gemma3\"",
                 DG_ERR_UNSUPPORTED, "config.json", "gemma3");
@@ -192,6 +206,37 @@ int main(void) {
         free(h); free(h1); free(h2);
     }
 
+    case_config(&q, "MLX mxfp4 quantization", "\"mode\": \"affine\"", "\"mode\": \"mxfp4\"", DG_ERR_UNSUPPORTED, "config.json", "'mxfp4'");
+    case_config(&q, "per-module mxfp8 override", "\"model.decoder.embed_tokens\": {", "\"model.decoder.embed_tokens\": {\"mode\": \"mxfp8\",",
+                DG_ERR_UNSUPPORTED, "model.decoder.embed_tokens.mode", "'mxfp8'");
+
+    /* generation_config.json damage: located by line and column */
+    {   char *h = header_of(&a); write_ckpt(&a, a.config, h); free(h); }
+    snprintf(path, sizeof path, "%s/generation_config.json", tmpdir);
+    {   const char *g = "{\n  \"max_new_tokens\": 256,\n  \"t_min\": 0.4x,\n}";
+        spit(path, g, strlen(g)); }
+    expect("malformed generation_config.json", DG_ERR_FORMAT, "generation_config.json", "line 3, column 15");
+    unlink(path);
+
+    /* FIFOs in place of files: refused at once, not waited on (the alarm fails a hang) */
+    alarm(60);
+    snprintf(path, sizeof path, "%s/generation_config.json", tmpdir);
+    CHECK(mkfifo(path, 0600) == 0, "mkfifo");
+    expect("generation_config.json is a FIFO", DG_ERR_IO, "generation_config.json", "not a regular file");
+    unlink(path);
+    snprintf(path, sizeof path, "%s/model.safetensors", tmpdir);
+    unlink(path);
+    CHECK(mkfifo(path, 0600) == 0, "mkfifo");
+    expect("model.safetensors is a FIFO", DG_ERR_IO, "model.safetensors", "not a regular file");
+    unlink(path);
+    snprintf(path, sizeof path, "%s/config.json", tmpdir);
+    unlink(path);
+    CHECK(mkfifo(path, 0600) == 0, "mkfifo");
+    expect("config.json is a FIFO", DG_ERR_IO, "config.json", "not a regular file");
+    unlink(path);
+    alarm(0);
+    {   char *h = header_of(&a); write_ckpt(&a, a.config, h); free(h); }
+
     /* missing files */
     snprintf(path, sizeof path, "%s/model.safetensors", tmpdir);
     unlink(path);
@@ -200,6 +245,7 @@ int main(void) {
     unlink(path);
     expect("no config.json", DG_ERR_IO, "config.json", NULL);
     rmdir(tmpdir);
+    expect("no model directory", DG_ERR_IO, tmpdir, "no such model directory");
     free(a.config); free(a.st); free(q.config); free(q.st);
     return t_done("test_loader");
 }

@@ -129,6 +129,8 @@ int main(void) {
     expect_fail("{\"model\":{\"vocab\":{\"\\ud800\":1}}}", DG_ERR_FORMAT, "surrogate");
     expect_fail("{\"model\":{}} x", DG_ERR_FORMAT, "trailing");
     expect_fail("", DG_ERR_FORMAT, "end of file");
+    /* a syntax error is located by line and column (the ':' missing after "vocab" on line 3) */
+    expect_fail("{\n  \"model\": {\n    \"vocab\" {}}}", DG_ERR_FORMAT, "line 3, column 13");
     /* deep nesting in a skipped field: an error, not a stack overflow */
     {
         size_t n = 200000;

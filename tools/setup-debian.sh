@@ -1,8 +1,9 @@
 #!/bin/sh
 # Installs what dgemma needs to build and test on Debian/Ubuntu: a C compiler, make, pkg-config,
-# cJSON and libmicrohttpd (Debian packages), Node.js + npm (tokenizer and server test fixtures)
-# and curl. Idempotent: only what is missing is installed, and a Node.js that is already on the
-# PATH (e.g. from NodeSource, which bundles npm) is used as it is.
+# cJSON and libmicrohttpd (Debian packages), clang (libFuzzer: make fuzz), Node.js + npm
+# (tokenizer and server test fixtures) and curl. Idempotent: only what is missing is installed,
+# and a Node.js that is already on the PATH (e.g. from NodeSource, which bundles npm) is used
+# as it is.
 set -e
 need=""
 have_pkg() { dpkg -s "$1" >/dev/null 2>&1; }
@@ -13,6 +14,7 @@ have_cmd pkg-config || need="$need pkg-config"
 have_pkg libcjson-dev || need="$need libcjson-dev"
 have_pkg libmicrohttpd-dev || need="$need libmicrohttpd-dev"
 have_cmd curl || need="$need curl"
+have_cmd clang || need="$need clang"
 have_cmd node || need="$need nodejs"
 have_cmd npm || need="$need npm"
 if [ -n "$need" ]; then

@@ -31,6 +31,27 @@ char *cli_read_file(const char *path);
 /* Prints "dgemma: <msg>" for an error and returns exit status 1. */
 int cli_report(const dg_error *err);
 
+/* The generation knobs shared by run and chat: -1 (have_seed 0) = the model's default. */
+typedef struct cli_gen_opts {
+    long max_new, steps, stability;
+    double bound, tmin, tmax, conf;
+    uint64_t seed;
+    int have_seed;
+} cli_gen_opts;
+extern const char cli_gen_usage[];     /* their lines for a usage text */
+void cli_gen_opts_init(cli_gen_opts *o);
+/* argv[*i] a generation flag: consumes it and its value, returns 1; not one: 0; a bad value:
+ * prints the error, returns -1. */
+int cli_gen_opt(cli_gen_opts *o, int argc, char **argv, int *i);
+/* Overrides p's defaults with the flags given, then validates p. */
+dg_status cli_gen_opts_apply(const cli_gen_opts *o, dg_gen_params *p, dg_error *err);
+
+/* The environment every context the CLI makes honours: DGEMMA_ISA=NAME (the
+ * kernel path, unless a flag chose one) and DGEMMA_INT8=1 (int8 activations for 4-bit weights).
+ * cli_env_check validates it once at start-up (prints the error, returns 0). */
+int cli_env_check(void);
+void cli_env_ctx(dg_ctx_params *cp);
+
 /* mkdir DIR unless it already is a directory; prints the error and returns 0 on failure. */
 int cli_make_dir(const char *dir);
 

@@ -66,6 +66,7 @@ int cmd_bench(int argc, char **argv) {
     const int L = mi.canvas_length, V = mi.vocab_size;
     dg_ctx_params cp = {.n_threads = (int)threads, .n_seq = (int)B, .precise = precise, .isa = (dg_isa)isa,
                         .max_tokens = (int)plen + L + 16};
+    cli_env_ctx(&cp);
     float **buf = calloc((size_t)B, sizeof *buf), **nosc = calloc((size_t)B, sizeof *nosc);
     int32_t **canvas = calloc((size_t)B, sizeof *canvas), *prompt = malloc((size_t)plen * sizeof *prompt);
     int32_t *sampled = malloc((size_t)L * 4), *am = malloc((size_t)L * 4), *next = malloc((size_t)L * 4);

@@ -103,6 +103,7 @@ static void run_forward_case(golden *g, const dg_model *m, const char *name, con
     dg_error err = {0};
     dg_ctx *ctx = NULL;
     dg_ctx_params cp = {.n_threads = n_threads, .precise = 1};
+    cli_env_ctx(&cp);
     collector col = {.m = m, .P = P};
     col.k = calloc((size_t)nl, sizeof(float *)); col.v = calloc((size_t)nl, sizeof(float *));
     col.fill = calloc((size_t)nl, sizeof(int *)); col.dec_h = calloc((size_t)nl, sizeof(float *));

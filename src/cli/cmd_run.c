@@ -68,18 +68,12 @@ static void usage(FILE *f) {
         "  --think                  enable the thinking channel in the chat template (with -p)\n"
         "  --tokenizer FILE         tokenizer.json (or .gguf) to use instead of the model's\n"
         "  --ids                    print token ids instead of text\n"
-        "  --max-new-tokens N       canvases = ceil(N / canvas length)   (generation_config / 256)\n"
-        "  --steps N                max denoising steps per canvas      (48)\n"
-        "  --entropy-bound X        entropy-bound acceptance, nats > 0  (0.1)\n"
-        "  --t-min X, --t-max X     temperature schedule, t_max > t_min  (0.4, 0.8)\n"
-        "  --stability N            stable = N previous argmax canvases equal (1; 0 = always)\n"
-        "  --confidence X           mean entropy below which a canvas is confident (0.005)\n"
-        "  --seed S                 RNG seed (0)\n"
+        "%s"
         "  -t, --threads N          threads (0 = all CPUs)\n"
         "  --layers N               keep only the first N layers (debug)\n"
         "  --json                   print one JSON record instead of ids + stats\n"
         "  --visual                 live canvas view per step (terminal only)\n"
-        "  --show-thinking          keep the thinking channel in the text output\n");
+        "  --show-thinking          keep the thinking channel in the text output\n", cli_gen_usage);
 }
 
 /* "1 2 3" or "1,2,3": non-negative integers; range against the vocabulary is checked later. */
@@ -170,15 +164,18 @@ static void print_stats(const dg_gen_result *r) {
 
 int cmd_run(int argc, char **argv) {
     const char *dir = NULL, *prompt_ids = NULL, *prompt_text = NULL;
-    long max_new = -1, steps = -1, stability = -1, threads = 0, layers = 0;
-    double bound = -1, tmin = -1, tmax = -1, conf = -1;
-    uint64_t seed = 0;
-    int have_seed = 0, json = 0, visual = 0, show_thinking = 0, think = 0, print_ids = 0;
+    long threads = 0, layers = 0;
+    cli_gen_opts go;
+    cli_gen_opts_init(&go);
+    int json = 0, visual = 0, show_thinking = 0, think = 0, print_ids = 0;
     const char *system_prompt = NULL, *tok_path = NULL;
     char *file_text = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
 #define VAL() do { if (!(v = cli_value(argc, argv, &i))) return 2; } while (0)
+        int g = cli_gen_opt(&go, argc, argv, &i);
+        if (g < 0) { free(file_text); return 2; }
+        if (g) continue;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); return 0; }
         else if (!strcmp(a, "-m") || !strcmp(a, "--model")) { VAL(); dir = v; }
         else if (!strcmp(a, "--prompt-ids")) { VAL(); prompt_ids = v; }
@@ -189,14 +186,6 @@ int cmd_run(int argc, char **argv) {
             if (!(file_text = cli_read_file(v))) return 2;
             prompt_text = file_text;
         }
-        else if (!strcmp(a, "--max-new-tokens")) { VAL(); if (!cli_int(a, v, 1, INT_MAX / 2, &max_new)) return 2; }
-        else if (!strcmp(a, "--steps")) { VAL(); if (!cli_int(a, v, 1, 100000, &steps)) return 2; }
-        else if (!strcmp(a, "--entropy-bound")) { VAL(); if (!cli_double(a, v, 0, 1e9, &bound)) return 2; }
-        else if (!strcmp(a, "--t-min")) { VAL(); if (!cli_double(a, v, 0, 1e6, &tmin)) return 2; }
-        else if (!strcmp(a, "--t-max")) { VAL(); if (!cli_double(a, v, 0, 1e6, &tmax)) return 2; }
-        else if (!strcmp(a, "--stability")) { VAL(); if (!cli_int(a, v, 0, 100000, &stability)) return 2; }
-        else if (!strcmp(a, "--confidence")) { VAL(); if (!cli_double(a, v, 0, 1e9, &conf)) return 2; }
-        else if (!strcmp(a, "--seed")) { VAL(); if (!cli_u64(a, v, &seed)) return 2; have_seed = 1; }
         else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) { VAL(); if (!cli_int(a, v, 0, 4096, &threads)) return 2; }
         else if (!strcmp(a, "--layers")) { VAL(); if (!cli_int(a, v, 1, 100000, &layers)) return 2; }
         else if (!strcmp(a, "--json")) json = 1;
@@ -247,15 +236,7 @@ int cmd_run(int argc, char **argv) {
     dg_model_get_info(m, &info);
     dg_gen_params p;
     dg_model_gen_defaults(m, &p);
-    if (max_new >= 0) p.max_new_tokens = (int)max_new;
-    if (steps >= 0) p.max_denoising_steps = (int)steps;
-    if (bound >= 0) p.entropy_bound = bound;
-    if (tmin >= 0) p.t_min = tmin;
-    if (tmax >= 0) p.t_max = tmax;
-    if (stability >= 0) p.stability_threshold = (int)stability;
-    if (conf >= 0) p.confidence_threshold = conf;
-    if (have_seed) p.seed = seed;
-    if (dg_gen_params_validate(&p, &err)) { cli_report(&err); goto out; }
+    if (cli_gen_opts_apply(&go, &p, &err)) { cli_report(&err); goto out; }
     for (int i = 0; i < n_ids; i++)
         if (ids[i] >= info.vocab_size) {
             fprintf(stderr, "dgemma: prompt token %d at index %d is outside the vocabulary [0, %d)\n", ids[i], i, info.vocab_size);
@@ -269,6 +250,7 @@ int cmd_run(int argc, char **argv) {
         goto out;
     }
     dg_ctx_params cp = {.n_threads = (int)threads, .max_tokens = need > 8192 ? (int)need : 0, .n_seq = 1};
+    cli_env_ctx(&cp);
     if (dg_ctx_new(m, &cp, &ctx, &err) || dg_generator_new(ctx, (int)threads, &gen, &err)) { cli_report(&err); goto out; }
     s.out = malloc((size_t)n_canvases * info.canvas_length * sizeof *s.out);
     if (!s.out) { fprintf(stderr, "dgemma: out of memory\n"); goto out; }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cli/cli.h"
 #include "cli/golden.h"
 
 typedef struct trace {
@@ -103,6 +104,7 @@ static int replay_forced(golden *g, const dg_model *m, const char *name, const c
     dg_ctx *ctx = NULL;
     dg_sampler *smp = NULL;
     dg_ctx_params cp = {.n_threads = n_threads, .precise = 1};
+    cli_env_ctx(&cp);
     float *buf = malloc((size_t)L * V * sizeof(float)), *logits = malloc((size_t)L * V * sizeof(float));
     int32_t *canvas = malloc((size_t)L * 4), *sampled = malloc((size_t)L * 4), *am = malloc((size_t)L * 4), *next = malloc((size_t)L * 4);
     uint8_t *acc = malloc((size_t)L);
@@ -198,6 +200,7 @@ int golden_run_gen_case(golden *g, const dg_model *m, const char *name, const vo
     dg_gen_result res;
     memset(&res, 0, sizeof res);
     dg_ctx_params cp = {.n_threads = n_threads, .precise = 1};
+    cli_env_ctx(&cp);
     trace t = {.g = g, .name = name, .canvases = cJSON_GetObjectItem(cs, "canvases")};
     dg_gen_callbacks cb = {.on_trace = on_trace, .user = &t};
     int ok = 0;

@@ -33,6 +33,7 @@ int main(int argc, char **argv) {
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "--version")) { printf("dgemma %s\n", DGEMMA_VERSION); return 0; }
+    if (!cli_env_check()) return 2;
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
     fprintf(stderr, "dgemma: unknown command '%s'\n\n", argv[1]);

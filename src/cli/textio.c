@@ -1,8 +1,16 @@
 #include "cli/textio.h"
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 dg_tokenizer *textio_load(const char *path, const char *model_dir, dg_error *err) {
+    struct stat sb;
+    if (!path && stat(model_dir, &sb) != 0) {
+        /* the model directory is the mistake, not its tokenizer.json */
+        err->code = DG_ERR_IO;
+        snprintf(err->msg, sizeof err->msg, "%s: no such model directory or GGUF file", model_dir);
+        return NULL;
+    }
     if (!path) path = model_dir;    /* its tokenizer.json, or a GGUF model's metadata */
     dg_tokenizer *t = NULL;
     if (dg_tokenizer_load(path, &t, err)) return NULL;

@@ -1,6 +1,7 @@
 /* Generation parameters: built-in defaults, generation_config.json, HF validation rules. */
 #include "format/gen_config.h"
 #include "core/error.h"
+#include "core/json.h"
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <string.h>
@@ -108,10 +109,11 @@ dg_status dg_gen_config_apply(const cJSON *o, dg_gen_params *p, dg_error *err) {
 
 dg_status dg_gen_config_parse(const char *json_text, dg_gen_params *out, dg_error *err) {
     dg_gen_params_default(out);
-    cJSON *o = cJSON_Parse(json_text ? json_text : "");
-    if (!o) return dg_fail(err, DG_ERR_FORMAT, "generation config: invalid JSON near '%.32s'",
-                           cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() : "");
-    dg_status st = dg_gen_config_apply(o, out, err);
+    const char *t = json_text ? json_text : "";
+    cJSON *o = NULL;
+    dg_status st = dg_json_object(t, strlen(t), "generation config", &o, err);
+    if (st) return st;
+    st = dg_gen_config_apply(o, out, err);
     cJSON_Delete(o);
     return st;
 }

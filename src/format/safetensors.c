@@ -1,13 +1,14 @@
 #include "format/safetensors.h"
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include "core/error.h"
+#include "core/file.h"
+#include "core/json.h"
 
 struct dg_st_file {
     char *path;
@@ -55,12 +56,11 @@ static int json_uint(const cJSON *v, uint64_t *out) {
 }
 
 static dg_status parse_header(dg_st_file *f, const char *json, size_t json_len, size_t data_size, dg_error *err) {
-    cJSON *root = cJSON_ParseWithLength(json, json_len);
-    if (!root || !cJSON_IsObject(root)) {
-        cJSON_Delete(root);
-        return dg_fail(err, DG_ERR_FORMAT, "%s: header is not a valid JSON object", f->path);
-    }
-    dg_status st = DG_OK;
+    char what[4200];
+    snprintf(what, sizeof what, "%s: header", f->path);
+    cJSON *root = NULL;
+    dg_status st = dg_json_object(json, json_len, what, &root, err);
+    if (st) return st;
     int count = 0;
     size_t name_bytes = 0;
     for (cJSON *e = root->child; e; e = e->next) {
@@ -169,15 +169,8 @@ dg_status dg_st_open(const char *path, dg_st_file **out, dg_error *err) {
     if (!f) return dg_fail(err, DG_ERR_NOMEM, "out of memory");
     f->path = strdup(path);
     dg_status st = DG_OK;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) { st = dg_fail(err, DG_ERR_IO, "%s: %s", path, strerror(errno)); goto fail; }
-    struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        close(fd);
-        st = dg_fail(err, DG_ERR_IO, "%s: not a regular file", path);
-        goto fail;
-    }
-    f->size = (size_t)sb.st_size;
+    int fd = dg_open_regular(path, &f->size, err);
+    if (fd < 0) { st = DG_ERR_IO; goto fail; }
     if (f->size < 8) { close(fd); st = dg_fail(err, DG_ERR_FORMAT, "%s: truncated (%zu bytes, no header length)", path, f->size); goto fail; }
     void *m = mmap(NULL, f->size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);

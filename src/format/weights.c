@@ -8,6 +8,8 @@
 #include "core/error.h"
 #include "format/gguf_names.h"
 #include "format/gguf_set.h"
+#include "core/file.h"
+#include "core/json.h"
 
 struct dg_weights {
     dg_st_file **files;
@@ -19,25 +21,6 @@ struct dg_weights {
     const dg_tensor **index;    /* every tensor of every shard, sorted by name */
     int n;
 };
-
-dg_status dg_read_file(const char *path, char **out, size_t *len, dg_error *err) {
-    *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) return dg_fail(err, DG_ERR_IO, "%s: %s", path, strerror(errno));
-    if (fseek(f, 0, SEEK_END) != 0) { fclose(f); return dg_fail(err, DG_ERR_IO, "%s: cannot seek", path); }
-    long sz = ftell(f);
-    if (sz < 0 || sz > (64l << 20)) { fclose(f); return dg_fail(err, DG_ERR_FORMAT, "%s: unreasonable size", path); }
-    rewind(f);
-    char *buf = malloc((size_t)sz + 1);
-    if (!buf) { fclose(f); return dg_fail(err, DG_ERR_NOMEM, "%s: out of memory", path); }
-    size_t got = fread(buf, 1, (size_t)sz, f);
-    fclose(f);
-    if (got != (size_t)sz) { free(buf); return dg_fail(err, DG_ERR_IO, "%s: short read", path); }
-    buf[sz] = 0;
-    *out = buf;
-    if (len) *len = (size_t)sz;
-    return DG_OK;
-}
 
 static int by_name(const void *a, const void *b) {
     return strcmp((*(const dg_tensor *const *)a)->name, (*(const dg_tensor *const *)b)->name);
@@ -62,11 +45,14 @@ static dg_status add_file(dg_weights *w, const char *path, dg_error *err) {
  * the index says. */
 static dg_status open_sharded(dg_weights *w, const char *dir, const char *index_path, dg_error *err) {
     char *text;
-    dg_status st = dg_read_file(index_path, &text, NULL, err);
+    size_t len;
+    cJSON *root = NULL;
+    dg_status st = dg_read_file(index_path, &text, &len, err);
     if (st) return st;
-    cJSON *root = cJSON_Parse(text);
+    st = dg_json_object(text, len, index_path, &root, err);
     free(text);
-    const cJSON *map = root ? cJSON_GetObjectItemCaseSensitive(root, "weight_map") : NULL;
+    if (st) return st;
+    const cJSON *map = cJSON_GetObjectItemCaseSensitive(root, "weight_map");
     if (!cJSON_IsObject(map)) {
         cJSON_Delete(root);
         return dg_fail(err, DG_ERR_FORMAT, "%s: expected an object with a \"weight_map\" object", index_path);

@@ -18,7 +18,4 @@ const dg_tensor *dg_weights_find(const dg_weights *w, const char *name);
 int dg_weights_count(const dg_weights *w);
 const dg_tensor *dg_weights_at(const dg_weights *w, int i);
 
-/* Reads a whole small text file (config JSON); NUL-terminated, caller frees. */
-dg_status dg_read_file(const char *path, char **out, size_t *len, dg_error *err);
-
 #endif

@@ -3,14 +3,16 @@
 #include <math.h>
 #include <string.h>
 #include "core/error.h"
+#include "core/json.h"
 #include "core/numeric.h"
 
-/* Reads an integer field; absent -> def (or an error if def < -1 means "required"). */
+/* Reads an integer field; absent -> def, or an error naming the key when def is REQUIRED. */
+#define REQUIRED (-2)
 static dg_status get_int(const cJSON *o, const char *key, int def, long lo, long hi, int *out,
                          const char *path, const char *where, dg_error *err) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
     if (!v || cJSON_IsNull(v)) {
-        if (def == -2) return dg_fail(err, DG_ERR_MISSING, "%s: %s.%s is missing", path, where, key);
+        if (def == REQUIRED) return dg_fail(err, DG_ERR_MISSING, "%s: %s.%s is missing", path, where, key);
         *out = def;
         return DG_OK;
     }
@@ -58,14 +60,27 @@ static dg_status parse_rope(const cJSON *rp, const char *type, int D, double *th
     return DG_OK;
 }
 
+/* MLX also writes microscaling formats (mode mxfp4, mxfp8: no biases, shared exponents);
+ * only affine packing is implemented. Modules may override the mode. */
+static dg_status check_quant_mode(const cJSON *q, const char *path, dg_error *err) {
+    for (int pass = 0; pass < 2; pass++)
+        for (const cJSON *o = pass ? q->child : q; o; o = pass ? o->next : NULL) {
+            const cJSON *mode = cJSON_GetObjectItemCaseSensitive(o, "mode");
+            if (!mode) continue;
+            const char *where = pass ? o->string : "quantization";
+            if (!cJSON_IsString(mode)) return dg_fail(err, DG_ERR_FORMAT, "%s: %s.mode must be a string", path, where);
+            if (strcmp(mode->valuestring, "affine"))
+                return dg_fail(err, DG_ERR_UNSUPPORTED, "%s: %s.mode '%s' is not supported (only 'affine' MLX quantization)",
+                               path, where, mode->valuestring);
+        }
+    return DG_OK;
+}
+
 dg_status dg_config_parse(const char *json, const char *path, dg_config *c, dg_error *err) {
     memset(c, 0, sizeof *c);
-    cJSON *root = cJSON_Parse(json);
-    if (!root || !cJSON_IsObject(root)) {
-        cJSON_Delete(root);
-        return dg_fail(err, DG_ERR_FORMAT, "%s: not a valid JSON object", path);
-    }
-    dg_status st = DG_OK;
+    cJSON *root = NULL;
+    dg_status st = dg_json_object(json, strlen(json), path, &root, err);
+    if (st) return st;
     const cJSON *mt = cJSON_GetObjectItemCaseSensitive(root, "model_type");
     if (!cJSON_IsString(mt)) { st = dg_fail(err, DG_ERR_MISSING, "%s: model_type is missing", path); goto done; }
     if (strcmp(mt->valuestring, "diffusion_gemma")) {
@@ -76,20 +91,22 @@ dg_status dg_config_parse(const char *json, const char *path, dg_config *c, dg_e
     if (!cJSON_IsObject(tc)) { st = dg_fail(err, DG_ERR_MISSING, "%s: text_config is missing", path); goto done; }
     const char *T = "text_config";
 #define INT(o, key, def, lo, hi, dst, where) if ((st = get_int(o, key, def, lo, hi, dst, path, where, err))) goto done
-    INT(root, "canvas_length", -2, 1, 65536, &c->canvas, "config");
-    INT(tc, "vocab_size", 262144, 8, 1 << 24, &c->vocab, T);
-    INT(tc, "hidden_size", 2304, 8, 1 << 16, &c->hidden, T);
-    INT(tc, "num_hidden_layers", 30, 1, DG_MAX_LAYERS, &c->n_layers, T);
-    INT(tc, "num_attention_heads", 8, 1, 1024, &c->n_heads, T);
-    INT(tc, "head_dim", 256, 2, 4096, &c->head_dim, T);
-    INT(tc, "num_key_value_heads", 4, 1, 1024, &c->n_kv, T);
-    INT(tc, "global_head_dim", 512, 2, 4096, &c->g_head_dim, T);
-    INT(tc, "num_global_key_value_heads", c->n_kv, 1, 1024, &c->g_n_kv, T);
-    INT(tc, "intermediate_size", 9216, 1, 1 << 20, &c->inter, T);
-    INT(tc, "num_experts", -2, 1, 4096, &c->n_experts, T);
-    INT(tc, "top_k_experts", -2, 1, 4096, &c->top_k, T);
-    INT(tc, "moe_intermediate_size", -2, 1, 1 << 20, &c->moe_inter, T);
-    INT(tc, "sliding_window", 512, 1, 1 << 24, &c->window, T);
+    /* Every key that sets a shape is required: a default would turn a typo into a shape
+     * error on some tensor far from its cause. */
+    INT(root, "canvas_length", REQUIRED, 1, 65536, &c->canvas, "config");
+    INT(tc, "vocab_size", REQUIRED, 8, 1 << 24, &c->vocab, T);
+    INT(tc, "hidden_size", REQUIRED, 8, 1 << 16, &c->hidden, T);
+    INT(tc, "num_hidden_layers", REQUIRED, 1, DG_MAX_LAYERS, &c->n_layers, T);
+    INT(tc, "num_attention_heads", REQUIRED, 1, 1024, &c->n_heads, T);
+    INT(tc, "head_dim", REQUIRED, 2, 4096, &c->head_dim, T);
+    INT(tc, "num_key_value_heads", REQUIRED, 1, 1024, &c->n_kv, T);
+    INT(tc, "global_head_dim", REQUIRED, 2, 4096, &c->g_head_dim, T);
+    INT(tc, "num_global_key_value_heads", REQUIRED, 1, 1024, &c->g_n_kv, T);
+    INT(tc, "intermediate_size", REQUIRED, 1, 1 << 20, &c->inter, T);
+    INT(tc, "num_experts", REQUIRED, 1, 4096, &c->n_experts, T);
+    INT(tc, "top_k_experts", REQUIRED, 1, 4096, &c->top_k, T);
+    INT(tc, "moe_intermediate_size", REQUIRED, 1, 1 << 20, &c->moe_inter, T);
+    INT(tc, "sliding_window", REQUIRED, 1, 1 << 24, &c->window, T);
     INT(tc, "max_position_embeddings", 131072, 1, 1 << 30, &c->max_pos, T);
 #undef INT
     if ((st = get_num(tc, "rms_norm_eps", 1e-6, &c->eps, path, T, err))) goto done;
@@ -144,6 +161,7 @@ dg_status dg_config_parse(const char *json, const char *path, dg_config *c, dg_e
     cJSON *q = cJSON_DetachItemFromObjectCaseSensitive(root, "quantization");
     if (q && !cJSON_IsObject(q)) { cJSON_Delete(q); st = dg_fail(err, DG_ERR_FORMAT, "%s: quantization must be an object", path); goto done; }
     c->quant = q;
+    if (q && (st = check_quant_mode(q, path, err))) goto done;
     cJSON *g = cJSON_DetachItemFromObjectCaseSensitive(root, "generation_config");
     if (g && !cJSON_IsObject(g)) { cJSON_Delete(g); g = NULL; }
     c->gen_embedded = g;

@@ -27,15 +27,8 @@ dg_status dg_ctx_new(const dg_model *m, const dg_ctx_params *p, dg_ctx **out, dg
     if (p->n_threads < 0 || p->n_threads > 1024) return dg_fail(err, DG_ERR_ARG, "n_threads %d out of range", p->n_threads);
     if (p->max_tokens < 0 || p->n_seq < 0 || p->n_seq > 64 || p->max_chunk < 0)
         return dg_fail(err, DG_ERR_ARG, "invalid context parameters");
-    dg_isa want = p->isa;
-    if (want == DG_ISA_AUTO) {
-        const char *env = getenv("DGEMMA_ISA");
-        int e = dg_isa_parse(env);
-        if (e < 0) return dg_fail(err, DG_ERR_ARG, "DGEMMA_ISA=%s: not a kernel path (c, avx2, avx512, amx, neon, dotprod, i8mm, auto)", env);
-        want = (dg_isa)e;
-    }
     const dg_isa_table *table;
-    dg_status st = dg_isa_resolve(want, &table, err);
+    dg_status st = dg_isa_resolve(p->isa, &table, err);
     if (st) return st;
     dg_ctx *c = calloc(1, sizeof *c);
     if (!c) return dg_fail(err, DG_ERR_NOMEM, "out of memory");
@@ -52,9 +45,7 @@ dg_status dg_ctx_new(const dg_model *m, const dg_ctx_params *p, dg_ctx **out, dg
     int kvmax = imax(cfg->n_kv * cfg->head_dim, cfg->g_n_kv * cfg->g_head_dim);
     int ok = 1;
     c->pool = dg_pool_new(c->n_threads);
-    const char *e8 = getenv("DGEMMA_INT8");
-    int lossy = p->int8 || (e8 && atoi(e8) > 0);
-    if (!c->pool || !dg_kernels_init(&c->k, table->isa, p->precise, lossy, c->n_threads, m->max_cols)) ok = 0;
+    if (!c->pool || !dg_kernels_init(&c->k, table->isa, p->precise, p->int8, c->n_threads, m->max_cols)) ok = 0;
     size_t RH = (size_t)R * H;
     c->x = falloc(RH, &ok); c->xn = falloc(RH, &ok); c->r = falloc(RH, &ok); c->a = falloc(RH, &ok);
     c->h1 = falloc(RH, &ok); c->m1 = falloc(RH, &ok); c->m2 = falloc(RH, &ok);

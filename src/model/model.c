@@ -7,6 +7,7 @@
 #include <string.h>
 #include "core/error.h"
 #include "core/ggml_type.h"
+#include "core/file.h"
 #include "core/numeric.h"
 #include "format/gen_config.h"
 #include "format/gguf_names.h"
@@ -269,9 +270,7 @@ static dg_status load_hf(dg_model *m, const char *dir, dg_error *err) {
     if (st) return st;
     dg_gen_params_default(&m->gen);
     snprintf(path, sizeof path, "%s/generation_config.json", dir);
-    FILE *gf = fopen(path, "rb");
-    if (gf) {
-        fclose(gf);
+    if (dg_path_exists(path)) {
         if ((st = dg_read_file(path, &text, NULL, err))) return st;
         st = dg_gen_config_parse(text, &m->gen, err);
         free(text);
@@ -292,6 +291,7 @@ static dg_status load_gguf(dg_model *m, const char *path, dg_error *err) {
 
 dg_status dg_model_load(const char *dir, const dg_load_params *lp, dg_model **out, dg_error *err) {
     *out = NULL;
+    if (!dg_path_exists(dir)) return dg_fail(err, DG_ERR_IO, "%s: no such model directory or GGUF file", dir);
     dg_model *m = calloc(1, sizeof *m);
     if (!m) return dg_fail(err, DG_ERR_NOMEM, "out of memory");
     char gpath[4096];

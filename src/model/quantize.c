@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include "core/file.h"
 #include "core/numeric.h"
 #include "format/weights.h"
 #include "model/config.h"
@@ -36,8 +37,10 @@ static int ends_with(const char *s, const char *suffix) {
 }
 
 static dg_status copy_file(const char *from, const char *to, dg_error *err) {
-    FILE *in = fopen(from, "rb");
-    if (!in) return dg_fail(err, DG_ERR_IO, "%s: %s", from, strerror(errno));
+    size_t size;
+    int fd = dg_open_regular(from, &size, err);
+    FILE *in = fd < 0 ? NULL : fdopen(fd, "rb");
+    if (!in) { if (fd >= 0) close(fd); return fd < 0 ? DG_ERR_IO : dg_fail(err, DG_ERR_IO, "%s: %s", from, strerror(errno)); }
     FILE *out = fopen(to, "wb");
     if (!out) { fclose(in); return dg_fail(err, DG_ERR_IO, "%s: cannot create: %s", to, strerror(errno)); }
     char buf[1 << 16];
@@ -49,12 +52,6 @@ static dg_status copy_file(const char *from, const char *to, dg_error *err) {
     fclose(in);
     if (fclose(out) != 0 && !st) st = dg_fail(err, DG_ERR_IO, "%s: write failed: %s", to, strerror(errno));
     return st;
-}
-
-static int exists(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (f) fclose(f);
-    return f != NULL;
 }
 
 dg_status dg_quantize_checkpoint(const dg_quantize_params *p, dg_quantize_result *res, dg_error *err) {
@@ -116,7 +113,7 @@ dg_status dg_quantize_checkpoint(const dg_quantize_params *p, dg_quantize_result
         memcpy(it->shape, t->shape, (size_t)t->ndim * sizeof *t->shape);
     }
     snprintf(path, sizeof path, "%s/generation_config.json", p->in_dir);
-    if (exists(path) && (st = dg_read_file(path, &gen_text, NULL, err))) goto done;
+    if (dg_path_exists(path) && (st = dg_read_file(path, &gen_text, NULL, err))) goto done;
     snprintf(path, sizeof path, "%s/config.json", p->in_dir);
     if ((st = dg_config_with_quant(cfg_text, path, p->recipe, group, items, n, gen_text, &cfg_out, err))) goto done;
     static const char *extra[] = {"tokenizer.json", "tokenizer_config.json", "chat_template.jinja", "generation_config.json"};
@@ -124,7 +121,7 @@ dg_status dg_quantize_checkpoint(const dg_quantize_params *p, dg_quantize_result
         char to[PATH_MAX + 64];
         snprintf(path, sizeof path, "%s/%s", p->in_dir, extra[i]);
         snprintf(to, sizeof to, "%s/%s", p->out.dir, extra[i]);
-        if (exists(path) && (st = copy_file(path, to, err))) goto done;
+        if (dg_path_exists(path) && (st = copy_file(path, to, err))) goto done;
     }
     /* config.json last among the small files: a directory with it but no weights is incomplete,
      * and the weights are written after it; a failure there removes the weight files. */

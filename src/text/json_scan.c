@@ -1,5 +1,6 @@
 #include "text/json_scan.h"
 #include "core/error.h"
+#include "core/json.h"
 #include "text/utf8.h"
 #include <stdarg.h>
 #include <stdio.h>
@@ -48,7 +49,9 @@ int js_error(js *j, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    dg_fail(j->err, DG_ERR_FORMAT, "%s: byte %zu: %s", j->what, (size_t)(j->p - j->begin), msg);
+    int line, col;
+    dg_text_pos(j->begin, (size_t)(j->p - j->begin), &line, &col);
+    dg_fail(j->err, DG_ERR_FORMAT, "%s: line %d, column %d: %s", j->what, line, col, msg);
     return 0;
 }
 

@@ -3,6 +3,8 @@
 #include "text/tokenizer_int.h"
 #include "core/error.h"
 #include "format/gguf_set.h"
+#include "core/file.h"
+#include "core/json.h"
 #include "text/json_scan.h"
 #include "text/utf8.h"
 #include <cjson/cJSON.h>
@@ -419,23 +421,6 @@ static dg_status build_json(scan *s, dg_tokenizer *t, dg_error *err) {
 
 /* ------------------------------------------------------------------ files */
 
-static dg_status read_file(const char *path, char **data, size_t *n, dg_error *err) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return dg_fail(err, DG_ERR_IO, "%s: cannot open", path);
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) { fclose(f); return dg_fail(err, DG_ERR_IO, "%s: not a regular file", path); }
-    size_t sz = (size_t)st.st_size;
-    char *d = malloc(sz + 1);
-    if (!d) { fclose(f); return dg_fail(err, DG_ERR_NOMEM, "%s: out of memory (%zu bytes)", path, sz); }
-    size_t got = fread(d, 1, sz, f);
-    fclose(f);
-    if (got != sz) { free(d); return dg_fail(err, DG_ERR_IO, "%s: read failed", path); }
-    d[sz] = 0;
-    *data = d;
-    *n = sz;
-    return DG_OK;
-}
-
 /* A special-token setting in tokenizer_config.json is a string or {"content": ...}. */
 static int32_t config_token(const dg_tokenizer *t, const cJSON *cfg, const char *key, const char *dflt) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg, key);
@@ -449,18 +434,13 @@ static int32_t config_token(const dg_tokenizer *t, const cJSON *cfg, const char 
 static dg_status load_config(dg_tokenizer *t, const char *path, dg_error *err) {
     char *data;
     size_t n;
-    FILE *probe = fopen(path, "rb");
     cJSON *cfg = NULL;
-    if (probe) {
-        fclose(probe);
-        dg_status st = read_file(path, &data, &n, err);
+    if (dg_path_exists(path)) {
+        dg_status st = dg_read_file(path, &data, &n, err);
         if (st) return st;
-        cfg = cJSON_ParseWithLength(data, n);
+        st = dg_json_object(data, n, path, &cfg, err);
         free(data);
-        if (!cfg || !cJSON_IsObject(cfg)) {
-            cJSON_Delete(cfg);
-            return dg_fail(err, DG_ERR_FORMAT, "%s: not a JSON object", path);
-        }
+        if (st) return st;
         const cJSON *ab = cJSON_GetObjectItemCaseSensitive(cfg, "add_bos_token");
         t->add_bos = cJSON_IsTrue(ab);
     }
@@ -501,7 +481,7 @@ dg_status dg_tokenizer_load(const char *path, dg_tokenizer **out, dg_error *err)
     }
     char *data = NULL;
     size_t n = 0;
-    dg_status st2 = read_file(json_path, &data, &n, err);
+    dg_status st2 = dg_read_file(json_path, &data, &n, err);
     dg_tokenizer *t = calloc(1, sizeof *t);
     scan s;
     memset(&s, 0, sizeof s);

@@ -9,8 +9,8 @@ DG=${DG:-build/dgemma}
 B=${B:-build}
 ROOT=$(pwd)
 TOK=${DG_TOKENIZER_FIXTURE:-$ROOT/models/tokenizer}/tokenizer.json
-skip() { echo "SKIP: $1 (run tools/server_fixture.sh)"; [ "${DG_REQUIRE_FIXTURE:-0}" = 1 ] && exit 1; exit 0; }
-[ -x "$DG" ] || { echo "SKIP: $DG not built"; exit 0; }
+skip() { echo "SKIP: $1 (run tools/server_fixture.sh)"; [ "${DG_REQUIRE_FIXTURE:-0}" = 1 ] && exit 1; exit 77; }
+[ -x "$DG" ] || { echo "SKIP: $DG not built"; exit 77; }
 command -v node >/dev/null || skip "node missing"
 command -v curl >/dev/null || skip "curl missing"
 [ -f tests/server/node_modules/openai/package.json ] || skip "openai npm package missing"

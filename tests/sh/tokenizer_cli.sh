@@ -6,7 +6,7 @@ FX=${DG_TOKENIZER_FIXTURE:-models/tokenizer}
 if [ ! -f "$FX/tokenizer.json" ]; then
     echo "SKIP: $FX/tokenizer.json missing; run tools/tokenizer_fixture.sh"
     [ "${DG_REQUIRE_FIXTURE:-0}" = 1 ] && exit 1
-    exit 0
+    exit 77
 fi
 fail=0
 check() { # check NAME GOT WANT
