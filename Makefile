@@ -51,7 +51,8 @@ all: $(B)/dgemma $(B)/libdgemma.a $(B)/libdgemma.so $(TEST_BIN)
 
 isa_flags = $(if $(findstring /x86/amx/,$1),$(FLAGS_amx),$(if $(findstring /x86/avx512/,$1),$(FLAGS_avx512),$(if $(findstring /x86/avx2/,$1),$(FLAGS_avx2))))
 
-$(B)/%.o: %.c
+# Objects depend on the Makefile too: a flag change (e.g. visibility) must rebuild them.
+$(B)/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(call isa_flags,$<) -MMD -MP -c $< -o $@
 
