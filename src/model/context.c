@@ -97,11 +97,9 @@ dg_status dg_ctx_new(const dg_model *m, const dg_ctx_params *p, dg_ctx **out, dg
         if (!c->seqs[s].kv) { ok = 0; break; }
         for (int li = 0; li < m->n_layers; li++) {
             const dg_layer *L = &m->layers[li];
-            dg_kv *kv = &c->seqs[s].kv[li];
             /* room for the decoder to stage a canvas after the cache entries */
-            kv->cap = (L->full ? c->max_tokens : imax(1, cfg->window - 1)) + c->max_rows;
-            kv->k = falloc((size_t)L->n_kv * kv->cap * L->D, &ok);
-            kv->v = falloc((size_t)L->n_kv * kv->cap * L->D, &ok);
+            int cap = (L->full ? c->max_tokens : imax(1, cfg->window - 1)) + c->max_rows;
+            if (!dg_kv_init(&c->seqs[s].kv[li], L->n_kv, L->D, cap)) ok = 0;
         }
     }
     if (!ok) {
@@ -117,7 +115,7 @@ void dg_ctx_free(dg_ctx *c) {
     if (c->seqs)
         for (int s = 0; s < c->n_seq; s++) {
             if (!c->seqs[s].kv) continue;
-            for (int li = 0; li < c->m->n_layers; li++) { free(c->seqs[s].kv[li].k); free(c->seqs[s].kv[li].v); }
+            for (int li = 0; li < c->m->n_layers; li++) dg_kv_free(&c->seqs[s].kv[li]);
             free(c->seqs[s].kv);
         }
     free(c->seqs);

@@ -4,13 +4,8 @@
 #define DG_MODEL_CONTEXT_H
 #include "core/pool.h"
 #include "kernels/gemm.h"
+#include "model/kv_cache.h"
 #include "model/model.h"
-
-/* One layer's cache: K and V as [n_kv][cap][D] fp32. Holds positions [len - n, len). */
-typedef struct dg_kv {
-    float *k, *v;
-    int cap, n;
-} dg_kv;
 
 typedef struct dg_seq {
     int len;            /* tokens encoded so far (next position) */
