@@ -30,6 +30,9 @@ const char *cli_value(int argc, char **argv, int *i);
 char *cli_read_file(const char *path);
 /* Prints "dgemma: <msg>" for an error and returns exit status 1. */
 int cli_report(const dg_error *err);
+/* Scales the L rows of V logits by one factor so that their mean softmax entropy is about H
+ * nats; returns the mean entropy reached (sc_entropy.c). */
+double cli_scale_to_entropy(float *z, int L, int V, double H);
 
 /* mkdir DIR unless it already is a directory; prints the error and returns 0 on failure. */
 int cli_make_dir(const char *dir);

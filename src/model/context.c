@@ -75,6 +75,9 @@ dg_status dg_ctx_new(const dg_model *m, const dg_ctx_params *p, dg_ctx **out, dg
     c->rope_sn = falloc(2 * (size_t)R * hmax, &ok);
     c->inv_freq_s = calloc((size_t)hmax, sizeof(double));
     c->inv_freq_f = calloc((size_t)hmax, sizeof(double));
+    c->sc_idx = calloc((size_t)cfg->canvas * DG_SC_CAP, sizeof *c->sc_idx);
+    c->sc_cnt = calloc((size_t)cfg->canvas, sizeof *c->sc_cnt);
+    if (!c->sc_idx || !c->sc_cnt) ok = 0;
     c->exp_scratch = calloc((size_t)c->n_threads, sizeof(float *));
     c->att_scratch = calloc((size_t)c->n_threads, sizeof(float *));
     if (!c->route_idx || !c->exp_count || !c->exp_rows || !c->inv_freq_s || !c->inv_freq_f ||
@@ -125,7 +128,7 @@ void dg_ctx_free(dg_ctx *c) {
     free(c->x); free(c->xn); free(c->r); free(c->a); free(c->h1); free(c->m1); free(c->m2);
     free(c->q); free(c->att); free(c->kn); free(c->vn); free(c->g); free(c->u);
     free(c->slot_out); free(c->route_w); free(c->router_logits); free(c->route_idx);
-    free(c->exp_count); free(c->exp_rows); free(c->att_vt);
+    free(c->exp_count); free(c->exp_rows); free(c->att_vt); free(c->sc_idx); free(c->sc_cnt);
     free(c->rope_cs); free(c->rope_sn); free(c->inv_freq_s); free(c->inv_freq_f);
     dg_kernels_free(&c->k);
     if (c->pool) dg_pool_free(c->pool);

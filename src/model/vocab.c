@@ -6,21 +6,59 @@
 #include "kernels/ops.h"
 #include "model/forward.h"
 
-typedef struct { float *p; int V; const dg_isa_table *t; } softmax_job;
+/* Fast path: a soft-embedding row may leave out tokens worth at most this much probability
+ * mass; its error is then at most SC_EPS * max |E| per component (gemm.h, dg_tn_select). A
+ * model past its first steps concentrates the mass of most rows on a few tokens. */
+#define SC_EPS 1e-3
+
+typedef struct { dg_ctx *c; float *p; float *soft; } softmax_job;
+
+/* Softmax of row i in place; on the fast path, a row whose mass is concentrated is summed
+ * sparsely right away (sc_cnt[i] = its token count, or -1: left to the dense product). */
 static void softmax_row(void *user, int i, int thread) {
     softmax_job *j = user;
-    j->t->softmax(j->p + (size_t)i * j->V, j->V);
+    dg_ctx *c = j->c;
+    const dg_mat *E = &c->m->embed;
+    float *p = j->p + (size_t)i * E->rows;
+    c->k.t->softmax(p, E->rows);
+    c->sc_cnt[i] = -1;
+    if (c->k.precise) return;
+    /* a listed token costs about what a token of the dense product costs a few rows: beyond
+     * V/16 tokens the sparse sum stops paying */
+    int cap = E->rows / 16 < DG_SC_CAP ? E->rows / 16 : DG_SC_CAP;
+    int *idx = c->sc_idx + (size_t)i * DG_SC_CAP;
+    double dropped;
+    int n = dg_tn_select(p, E->rows, SC_EPS, cap, idx, &dropped);
+    if (n < 0) return;
+    float *tmp = c->exp_scratch[thread];     /* free during the decoder input */
+    dg_tn_sparse_row(&c->k, E, p, idx, n, j->soft + (size_t)i * E->cols, tmp, (double *)(tmp + E->cols + 16));
+    c->sc_cnt[i] = n;
 }
 
-/* soft[i] = softmax(sc[i]) E for the L rows of one canvas; sc becomes the probabilities. */
+/* soft[i] = softmax(sc[i]) E for the L rows of one canvas; sc becomes the probabilities.
+ * Dense rows are moved to the front of sc (in order: a row only moves down) and go through one
+ * GEMM into c->r, then back to their places. */
 static void soft_embedding(dg_ctx *c, float *sc, float *soft) {
     const dg_model *m = c->m;
-    int L = m->cfg.canvas, V = m->cfg.vocab, H = m->cfg.hidden;
-    softmax_job sj = {sc, V, c->k.t};
+    int L = m->cfg.canvas, V = m->cfg.vocab, H = m->cfg.hidden, nd = 0;
+    softmax_job sj = {c, sc, soft};
     dg_pool_run(c->pool, L, softmax_row, &sj);
-    dg_gemm_tn(&c->k, c->pool, &m->embed, sc, L, V, soft, H);
-    c->prof.flops += 2.0 * L * (double)V * H;
-    c->prof.weight_bytes += (double)dg_mat_bytes(&m->embed);
+    c->prof.sc_rows += L;
+    for (int i = 0; i < L; i++) {
+        if (c->sc_cnt[i] >= 0) { c->prof.flops += 2.0 * c->sc_cnt[i] * H; c->prof.sc_sparse++; continue; }
+        if (nd != i) memcpy(sc + (size_t)nd * V, sc + (size_t)i * V, (size_t)V * sizeof *sc);
+        nd++;
+    }
+    if (nd == L) dg_gemm_tn(&c->k, c->pool, &m->embed, sc, L, V, soft, H);
+    else if (nd) {
+        dg_gemm_tn(&c->k, c->pool, &m->embed, sc, nd, V, c->r, H);
+        for (int i = 0, d = 0; i < L; i++)
+            if (c->sc_cnt[i] < 0) memcpy(soft + (size_t)i * H, c->r + (size_t)d++ * H, (size_t)H * sizeof *soft);
+    }
+    if (nd) {
+        c->prof.flops += 2.0 * nd * (double)V * H;
+        c->prof.weight_bytes += (double)dg_mat_bytes(&m->embed);
+    }
 }
 
 void dg_decoder_input(dg_ctx *c, int n_seq, const int32_t *const *canvases, float *const *sc) {
