@@ -111,7 +111,9 @@ int cmd_bench(int argc, char **argv) {
         }
         samp_t[k - 1] = now() - tsamp;
         times[k - 1] = now() - ts;
-        if (!json) fprintf(stderr, "step %d: %.3f s (sampler %.3f s)\n", k, times[k - 1], samp_t[k - 1]);
+        if (!json)
+            fprintf(stderr, "step %d: %.3f s (head %.3f s, self-cond %.3f s, sampler %.3f s)\n", k, times[k - 1],
+                    prof[k - 1].head, prof[k - 1].self_cond, samp_t[k - 1]);
         for (int b = 0; sc_H >= 0 && k < steps && b < B; b++) sc_got = cli_scale_to_entropy(buf[b], L, V, sc_H);
     }
     /* medians; the breakdown is the step closest to the median */

@@ -69,10 +69,12 @@ void dg_gemm_rows(const dg_kernels *k, int thread, const dg_mat *W, int r0, int 
 void dg_gemm_tn(const dg_kernels *k, dg_pool *pool, const dg_mat *W,
                 const float *P, int n, int ldp, float *Y, int ldy);
 
-/* Sparse rows of P · W for a probability row p[0..V) (V = W->rows): dg_tn_select lists the
- * tokens that carry all but at most eps of the row's mass (at most cap of them, ids in idx) and
- * returns their count, with *dropped = the exact mass left out (summed in double); -1 when the
- * row needs more than cap tokens or drops more than eps (take the dense product).
+/* Sparse rows of P · W for a probability row p[0..V) (V = W->rows, p >= 0): dg_tn_select lists
+ * the tokens that carry all but at most eps of the row's mass, in id order, and returns their
+ * count, with *dropped = the mass left out (summed in double); -1 when that takes more than
+ * cap tokens (take the dense product). The list is every token at or above a power of two,
+ * the lowest one that drops at most eps: at most the tokens with p >= p_k / 2, where p_k is
+ * the smallest p of the shortest such list.
  * dg_tn_sparse_row then writes y[c] = sum over those tokens of p[v] W[v, c], accumulated in
  * double (tmp: W->cols floats, acc: W->cols doubles). Error against the dense product:
  *   |y[c] - sum_v p[v] W[v, c]| <= dropped * max_v |W[v, c]| + 2^-24 |y[c]|

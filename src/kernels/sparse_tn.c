@@ -1,24 +1,37 @@
 /* Sparse rows of the non-transposed product P · W for probability rows (the self-conditioning
  * soft embedding, MODEL.md §4.9): a row whose mass sits on a few tokens is summed over those
  * tokens' rows of W instead of through the dense GEMM. See gemm.h for the error bound. */
+#include <stdint.h>
 #include <string.h>
 #include "kernels/gemm.h"
 #include "kernels/isa.h"
 
 int dg_tn_select(const float *p, int V, double eps, int cap, int *idx, double *dropped) {
-    /* Every token below tau is dropped; at most 1/tau tokens can reach it, and those are the
-     * candidates. tau = eps / cap keeps the dropped mass small when the row is concentrated;
-     * the dropped mass is then summed exactly rather than assumed. */
-    const float tau = (float)(eps / cap);
-    double drop = 0;
-    int n = 0;
+    /* Pass 1: count and mass of the row per binary exponent of p (p >= 0, so the bits order
+     * like the values). The dropped tokens are then the lowest bins whose mass stays <= eps:
+     * the smallest such list up to a factor 2 in threshold, found without sorting. */
+    double mass[256] = {0};
+    int cnt[256] = {0};
     for (int v = 0; v < V; v++) {
-        if (p[v] < tau) { drop += p[v]; continue; }
-        if (n == cap) return -1;
-        idx[n++] = v;
+        uint32_t b;
+        memcpy(&b, &p[v], 4);
+        mass[b >> 23 & 255] += p[v];
+        cnt[b >> 23 & 255]++;
+    }
+    double drop = 0;
+    int e = 0, n = V;
+    while (e < 255 && drop + mass[e] <= eps) { drop += mass[e]; n -= cnt[e]; e++; }
+    if (n > cap) return -1;
+    /* Pass 2: the tokens of the kept bins, in id order. */
+    const uint32_t lo = (uint32_t)e << 23;
+    n = 0;
+    for (int v = 0; v < V; v++) {
+        uint32_t b;
+        memcpy(&b, &p[v], 4);
+        if (b >= lo) idx[n++] = v;
     }
     *dropped = drop;
-    return drop <= eps ? n : -1;
+    return n;
 }
 
 void dg_tn_sparse_row(const dg_kernels *k, const dg_mat *W, const float *p, const int *idx, int n,

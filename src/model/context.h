@@ -46,7 +46,7 @@ struct dg_ctx {
 
 /* Most tokens a soft-embedding row is summed over sparsely (vocab.c): a sparse row costs about
  * cap row expansions of E, a dense one a share of a GEMM over all 262,144 rows. */
-#define DG_SC_CAP 1024
+#define DG_SC_CAP 4096
 
 /* One forward pass over the rows of several spans. */
 typedef struct dg_pass {

@@ -7,7 +7,7 @@
 #include "model/forward.h"
 
 /* Fast path: a soft-embedding row may leave out tokens worth at most this much probability
- * mass; its error is then at most SC_EPS * max |E| per component (gemm.h, dg_tn_select). A
+ * mass; its error is then at most SC_EPS * max |E| per component (gemm.h, dg_tn_sparse_row). A
  * model past its first steps concentrates the mass of most rows on a few tokens. */
 #define SC_EPS 1e-3
 
