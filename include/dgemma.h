@@ -158,6 +158,7 @@ DG_API void dg_ctx_set_tap(dg_ctx *c, dg_tap_fn fn, void *user);
 typedef struct dg_step_profile {
     double attention, dense_mlp, router, experts, head, self_cond, other, total;
     double weight_bytes, flops;
+    int sc_rows, sc_sparse;     /* self-conditioning rows, of which summed sparsely (fast path) */
 } dg_step_profile;
 DG_API void dg_ctx_last_profile(const dg_ctx *c, dg_step_profile *p);
 

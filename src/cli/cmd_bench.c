@@ -23,14 +23,16 @@ static int cmp_d(const void *a, const void *b) {
 
 static void usage(FILE *f) {
     fprintf(f, "usage: dgemma bench -m DIR [--steps K] [--prompt-len P] [--canvases B] [-t N] [--isa c|avx2]\n"
-               "                   [--precise] [--layers N] [--json]\n"
-               "Prefill of P random tokens, then K denoising steps (decoder + sampler) of B canvases in lockstep.\n");
+               "                   [--precise] [--layers N] [--sc-entropy H] [--json]\n"
+               "Prefill of P random tokens, then K denoising steps (decoder + sampler) of B canvases in lockstep.\n"
+               "--sc-entropy H scales each step's self-conditioning input to a mean entropy of H nats (untimed).\n");
 }
 
 int cmd_bench(int argc, char **argv) {
     const char *dir = NULL;
     long steps = 3, plen = 64, B = 1, threads = 0, layers = 0;
     int json = 0, precise = 0, isa = DG_ISA_AUTO;
+    double sc_H = -1, sc_got = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
 #define VAL() do { if (!(v = cli_value(argc, argv, &i))) return 2; } while (0)
@@ -46,6 +48,7 @@ int cmd_bench(int argc, char **argv) {
             isa = dg_isa_parse(v);
             if (isa < 0) { fprintf(stderr, "dgemma bench: unknown kernel path '%s'\n", v); return 2; }
         }
+        else if (!strcmp(a, "--sc-entropy")) { VAL(); if (!cli_double(a, v, 0, 100, &sc_H)) return 2; }
         else if (!strcmp(a, "--precise")) precise = 1;
         else if (!strcmp(a, "--json")) json = 1;
         else { fprintf(stderr, "dgemma bench: unknown option '%s'\n", a); usage(stderr); return 2; }
@@ -109,7 +112,10 @@ int cmd_bench(int argc, char **argv) {
         }
         samp_t[k - 1] = now() - tsamp;
         times[k - 1] = now() - ts;
-        if (!json) fprintf(stderr, "step %d: %.3f s (sampler %.3f s)\n", k, times[k - 1], samp_t[k - 1]);
+        if (!json)
+            fprintf(stderr, "step %d: %.3f s (head %.3f s, self-cond %.3f s, sampler %.3f s)\n", k, times[k - 1],
+                    prof[k - 1].head, prof[k - 1].self_cond, samp_t[k - 1]);
+        for (int b = 0; sc_H >= 0 && k < steps && b < B; b++) sc_got = cli_scale_to_entropy(buf[b], L, V, sc_H);
     }
     /* medians; the breakdown is the step closest to the median */
     double *sorted = malloc((size_t)steps * sizeof *sorted);
@@ -132,6 +138,7 @@ int cmd_bench(int argc, char **argv) {
         cJSON_AddBoolToObject(o, "precise", precise);
         cJSON_AddNumberToObject(o, "threads", threads);
         cJSON_AddNumberToObject(o, "canvases", B);
+        if (sc_H >= 0) cJSON_AddNumberToObject(o, "sc_entropy", sc_got);
         cJSON_AddNumberToObject(o, "load_s", t_load);
         cJSON_AddNumberToObject(o, "prefill_tokens", plen);
         cJSON_AddNumberToObject(o, "prefill_tokens_per_s", plen / t_prefill);
@@ -142,6 +149,7 @@ int cmd_bench(int argc, char **argv) {
         cJSON_AddNumberToObject(o, "experts_s", p->experts);
         cJSON_AddNumberToObject(o, "head_s", p->head);
         cJSON_AddNumberToObject(o, "self_cond_s", p->self_cond);
+        cJSON_AddNumberToObject(o, "self_cond_sparse_rows", p->sc_sparse);
         cJSON_AddNumberToObject(o, "sampler_s", samp_t[mi_k]);
         cJSON_AddNumberToObject(o, "other_s", other);
         cJSON_AddNumberToObject(o, "weight_gb_per_step", p->weight_bytes / 1e9);
@@ -156,11 +164,12 @@ int cmd_bench(int argc, char **argv) {
         printf("model        %s (%d layers, %s%s)\n", dir, mi.n_layers, mi.quantized ? "MLX affine" : "bf16/f32", precise ? ", precise path" : "");
         printf("kernels      %s, %ld threads, %ld canvas%s per step\n", dg_isa_name(dg_ctx_isa(ctx)), threads, B, B == 1 ? "" : "es");
         printf("load         %.3f s\n", t_load);
+        if (sc_H >= 0) printf("self-cond in mean entropy %.4f nats (last canvas, last step)\n", sc_got);
         printf("prefill      %ld tokens in %.3f s = %.1f tokens/s\n", plen, t_prefill, plen / t_prefill);
         printf("step         %.3f s median of %ld (%.3f s per canvas)\n", med, steps, med / B);
         printf("  attention  %.3f s\n  dense mlp  %.3f s\n  router     %.3f s\n  experts    %.3f s\n"
-               "  head       %.3f s\n  self-cond  %.3f s\n  sampler    %.3f s\n  other      %.3f s\n",
-               p->attention, p->dense_mlp, p->router, p->experts, p->head, p->self_cond, samp_t[mi_k], other);
+               "  head       %.3f s\n  self-cond  %.3f s (%d of %d rows sparse)\n  sampler    %.3f s\n  other      %.3f s\n",
+               p->attention, p->dense_mlp, p->router, p->experts, p->head, p->self_cond, p->sc_sparse, p->sc_rows, samp_t[mi_k], other);
         printf("weights      %.2f GB read per step, %.2f GB/s\n", p->weight_bytes / 1e9, p->weight_bytes / 1e9 / med);
         printf("compute      %.1f GFLOP per step, %.1f GFLOP/s\n", p->flops / 1e9, p->flops / 1e9 / med);
         printf("peak RSS     %.2f GB\n", rss_gb);

@@ -11,9 +11,10 @@
 typedef struct run { float *step1, *step2; } run;
 
 /* Prefill, step 1 (no self-conditioning), step 2 with `sc_from` / 0.8 as self-conditioning
- * (the reference's step 1, so both paths see the same input; NULL: this path's own step 1). */
+ * (the reference's step 1, so both paths see the same input; NULL: this path's own step 1),
+ * scaled to a mean entropy of sc_H nats when sc_H >= 0. */
 static int one_path(const dg_model *m, int precise, dg_isa isa, int threads, const int32_t *prompt, int P,
-                    const int32_t *canvas, const float *sc_from, run *out, dg_error *err) {
+                    const int32_t *canvas, const float *sc_from, double sc_H, run *out, dg_error *err) {
     dg_model_info mi;
     dg_model_get_info(m, &mi);
     size_t LV = (size_t)mi.canvas_length * mi.vocab_size;
@@ -28,6 +29,7 @@ static int one_path(const dg_model *m, int precise, dg_isa isa, int threads, con
         !dg_decode_step(ctx, 1, &seq, &canvas, &nosc, &out->step1, err)) {
         const float *from = sc_from ? sc_from : out->step1;
         for (size_t i = 0; i < LV; i++) sc[i] = from[i] / 0.8f;
+        if (sc_H >= 0) cli_scale_to_entropy(sc, mi.canvas_length, mi.vocab_size, sc_H);
         ok = !dg_decode_step(ctx, 1, &seq, &canvas, &sc, &out->step2, err);
     }
     free(sc);
@@ -57,15 +59,18 @@ static void report(const char *what, const float *ref, const float *got, int L, 
 int cmd_compare(int argc, char **argv) {
     const char *dir = NULL;
     long threads = 0, plen = 32, layers = 0;
+    double sc_H = -1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            printf("usage: dgemma compare -m DIR [--prompt-len P] [--layers N] [-t N]\n"
-                   "Fast kernel paths vs the precise path: logits relative RMS error and argmax agreement.\n");
+            printf("usage: dgemma compare -m DIR [--prompt-len P] [--layers N] [-t N] [--sc-entropy H]\n"
+                   "Fast kernel paths vs the precise path: logits relative RMS error and argmax agreement.\n"
+                   "--sc-entropy H scales step 2's self-conditioning input to a mean entropy of H nats.\n");
             return 0;
         } else if (!strcmp(a, "-m")) { if (!(dir = cli_value(argc, argv, &i))) return 2; }
         else if (!strcmp(a, "-t")) { if (!(v = cli_value(argc, argv, &i)) || !cli_int(a, v, 0, 4096, &threads)) return 2; }
         else if (!strcmp(a, "--prompt-len")) { if (!(v = cli_value(argc, argv, &i)) || !cli_int(a, v, 1, 1 << 16, &plen)) return 2; }
+        else if (!strcmp(a, "--sc-entropy")) { if (!(v = cli_value(argc, argv, &i)) || !cli_double(a, v, 0, 100, &sc_H)) return 2; }
         else if (!strcmp(a, "--layers")) { if (!(v = cli_value(argc, argv, &i)) || !cli_int(a, v, 1, 1000, &layers)) return 2; }
         else { fprintf(stderr, "dgemma compare: unknown option '%s'\n", a); return 2; }
     }
@@ -83,7 +88,7 @@ int cmd_compare(int argc, char **argv) {
     run ref = {0};
     int rc = 1;
     printf("%s: %d layers, %s, prompt %ld tokens, canvas %d\n", dir, mi.n_layers, mi.quantized ? "MLX affine" : "bf16/f32", plen, L);
-    if (!one_path(m, 1, DG_ISA_C, (int)threads, prompt, (int)plen, canvas, NULL, &ref, &err)) { cli_report(&err); goto out; }
+    if (!one_path(m, 1, DG_ISA_C, (int)threads, prompt, (int)plen, canvas, NULL, sc_H, &ref, &err)) { cli_report(&err); goto out; }
     for (int p = DG_ISA_C; p < DG_ISA_COUNT; p++)
         for (int precise = 1; precise >= 0; precise--) {
             if (!dg_isa_available((dg_isa)p) || (p == DG_ISA_C && precise)) continue;   /* C precise: the reference itself */
@@ -91,7 +96,7 @@ int cmd_compare(int argc, char **argv) {
             dg_error e2 = {0};
             char label[64];
             snprintf(label, sizeof label, "%s %s", dg_isa_name((dg_isa)p), precise ? "precise" : "fast");
-            if (!one_path(m, precise, (dg_isa)p, (int)threads, prompt, (int)plen, canvas, ref.step1, &got, &e2)) {
+            if (!one_path(m, precise, (dg_isa)p, (int)threads, prompt, (int)plen, canvas, ref.step1, sc_H, &got, &e2)) {
                 printf("  %-28s not run: %s\n", label, e2.msg);
             } else {
                 char l1[96], l2[96];
@@ -102,7 +107,7 @@ int cmd_compare(int argc, char **argv) {
                 if (!precise) {
                     /* step 2 fed by this path's own step 1: includes the drift of its input */
                     run own = {0};
-                    if (one_path(m, precise, (dg_isa)p, (int)threads, prompt, (int)plen, canvas, NULL, &own, &e2)) {
+                    if (one_path(m, precise, (dg_isa)p, (int)threads, prompt, (int)plen, canvas, NULL, sc_H, &own, &e2)) {
                         snprintf(l2, sizeof l2, "%s, step 2 (own self-cond)", label);
                         report(l2, ref.step2, own.step2, L, V);
                     }

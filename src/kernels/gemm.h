@@ -71,6 +71,20 @@ void dg_gemm_rows(const dg_kernels *k, int thread, const dg_mat *W, int r0, int 
 void dg_gemm_tn(const dg_kernels *k, dg_pool *pool, const dg_mat *W,
                 const float *P, int n, int ldp, float *Y, int ldy);
 
+/* Sparse rows of P · W for a probability row p[0..V) (V = W->rows, p >= 0): dg_tn_select lists
+ * the tokens that carry all but at most eps of the row's mass, in id order, and returns their
+ * count, with *dropped = the mass left out (summed in double); -1 when that takes more than
+ * cap tokens (take the dense product). The list is every token at or above a power of two,
+ * the lowest one that drops at most eps: at most the tokens with p >= p_k / 2, where p_k is
+ * the smallest p of the shortest such list.
+ * dg_tn_sparse_row then writes y[c] = sum over those tokens of p[v] W[v, c], accumulated in
+ * double (tmp: W->cols floats, acc: W->cols doubles). Error against the dense product:
+ *   |y[c] - sum_v p[v] W[v, c]| <= dropped * max_v |W[v, c]| + 2^-24 |y[c]|
+ * (the dropped terms, then the one rounding to fp32). */
+int dg_tn_select(const float *p, int V, double eps, int cap, int *idx, double *dropped);
+void dg_tn_sparse_row(const dg_kernels *k, const dg_mat *W, const float *p, const int *idx, int n,
+                      float *y, float *tmp, double *acc);
+
 /* Bytes of the stored matrix (codes + scales + biases for affine). */
 size_t dg_mat_bytes(const dg_mat *W);
 

@@ -4,6 +4,8 @@
 #include "model/attention.h"
 #include <math.h>
 #include <string.h>
+#include "kernels/ops.h"
+#include "model/forward.h"
 
 typedef struct att_job {
     const dg_pass *ps;
@@ -23,7 +25,7 @@ static void att_task(void *user, int task, int thread) {
     int h = task % nq, r0 = (task / nq) * DG_ATT_ROWS;
     int rows = j->sp->rows - r0 < DG_ATT_ROWS ? j->sp->rows - r0 : DG_ATT_ROWS;
     int g = h / group, row0 = j->sp->row0 + r0;
-    dg_mat K = {.kind = DG_W_F32, .rows = nk, .cols = D, .w = (const uint8_t *)(j->kv->k + (size_t)g * j->kv->cap * D),
+    dg_mat K = {.kind = DG_W_F32, .rows = nk, .cols = D, .w = (const uint8_t *)dg_kv_k(j->kv, g),
                 .w_stride = (size_t)D * sizeof(float)};
     dg_mat VT = {.kind = DG_W_F32, .rows = D, .cols = nk, .w = (const uint8_t *)(c->att_vt + (size_t)g * D * nk),
                  .w_stride = (size_t)nk * sizeof(float)};
@@ -51,7 +53,10 @@ static void att_task(void *user, int task, int thread) {
     dg_gemm_rows(&c->k, thread, &VT, 0, D, S, rows, nk, c->att + (size_t)row0 * qd + (size_t)h * D, qd);
 }
 
-void dg_attention(const dg_pass *ps, int li) {
+/* Reads q, kn, vn of the pass (post norm and RoPE), writes att. Encoder: the new K/V are
+ * already appended to the cache; causal (+ window on sliding layers). Decoder: the canvas
+ * K/V are staged after the cache entries (not committed); bidirectional. */
+static void attend(const dg_pass *ps, int li) {
     dg_ctx *c = ps->c;
     const dg_layer *L = &c->m->layers[li];
     int D = L->D, nkv = L->n_kv, kvd = nkv * D, nq = c->m->cfg.n_heads;
@@ -62,24 +67,69 @@ void dg_attention(const dg_pass *ps, int li) {
         att_job j = {ps, L, sp, kv, kv->n, 0};
         if (ps->decoder) {
             /* stage the canvas K/V after the cache entries; kv->n stays: nothing is committed */
-            for (int g = 0; g < nkv; g++)
-                for (int i = 0; i < sp->rows; i++) {
-                    size_t dst = ((size_t)g * kv->cap + (size_t)(kv->n + i)) * D;
-                    memcpy(kv->k + dst, c->kn + (size_t)(sp->row0 + i) * kvd + (size_t)g * D, (size_t)D * sizeof(float));
-                    memcpy(kv->v + dst, c->vn + (size_t)(sp->row0 + i) * kvd + (size_t)g * D, (size_t)D * sizeof(float));
-                }
+            dg_kv_stage(kv, c->kn + (size_t)sp->row0 * kvd, c->vn + (size_t)sp->row0 * kvd, sp->rows);
             j.nk = kv->n + sp->rows;
             j.key_pos0 = seq->len - kv->n;
         } else {
             j.key_pos0 = seq->len - (kv->n - sp->rows);
         }
         for (int g = 0; g < nkv; g++) {
-            const float *V = kv->v + (size_t)g * kv->cap * D;
+            const float *V = dg_kv_v(kv, g);
             float *VT = c->att_vt + (size_t)g * D * j.nk;
             for (int t = 0; t < j.nk; t++)
                 for (int d = 0; d < D; d++) VT[(size_t)d * j.nk + t] = V[(size_t)t * D + d];
         }
         dg_pool_run(c->pool, nq * ((sp->rows + DG_ATT_ROWS - 1) / DG_ATT_ROWS), att_task, &j);
         c->prof.flops += 4.0 * nq * sp->rows * (double)j.nk * D;   /* Q K^T and P V */
+    }
+}
+
+/* q/k/v head norms and RoPE for one row (V has no RoPE; full layers take V from raw K). */
+typedef struct { dg_ctx *c; const dg_layer *L; } qkv_job;
+static void qkv_row(void *user, int row, int thread) {
+    const qkv_job *j = user;
+    dg_ctx *c = j->c;
+    const dg_layer *L = j->L;
+    const dg_config *cfg = &c->m->cfg;
+    int D = L->D, nq = cfg->n_heads, nkv = L->n_kv;
+    int hmax = (cfg->head_dim > cfg->g_head_dim ? cfg->head_dim : cfg->g_head_dim) / 2;
+    const float *cs = c->rope_cs + (size_t)row * hmax + (L->full ? (size_t)c->max_rows * hmax : 0);
+    const float *sn = c->rope_sn + (size_t)row * hmax + (L->full ? (size_t)c->max_rows * hmax : 0);
+    float *q = c->q + (size_t)row * nq * D, *k = c->kn + (size_t)row * nkv * D, *v = c->vn + (size_t)row * nkv * D;
+    for (int h = 0; h < nq; h++) {
+        dg_rmsnorm(q + h * D, q + h * D, L->q_norm, D, cfg->eps);
+        dg_rope(q + h * D, cs, sn, D);
+    }
+    if (L->full) memcpy(v, k, (size_t)nkv * D * sizeof *v);   /* V = v_norm(raw k_proj output) */
+    for (int h = 0; h < nkv; h++) {
+        dg_rmsnorm(v + h * D, v + h * D, NULL, D, cfg->eps);
+        dg_rmsnorm(k + h * D, k + h * D, L->k_norm, D, cfg->eps);
+        dg_rope(k + h * D, cs, sn, D);
+    }
+}
+
+void dg_attention_qkv(const dg_pass *ps, int li) {
+    dg_ctx *c = ps->c;
+    const dg_layer *L = &c->m->layers[li];
+    int S = ps->S, H = c->m->cfg.hidden, qd = c->m->cfg.n_heads * L->D, kvd = L->n_kv * L->D;
+    for (int i = 0; i < S; i++) dg_rmsnorm(c->xn + (size_t)i * H, c->x + (size_t)i * H, L->in_norm, H, c->m->cfg.eps);
+    dg_mm(c, &L->q, c->xn, S, H, c->q, qd);
+    dg_mm(c, &L->k, c->xn, S, H, c->kn, kvd);
+    if (!L->full) dg_mm(c, &L->v, c->xn, S, H, c->vn, kvd);
+    qkv_job j = {c, L};
+    dg_pool_run(c->pool, S, qkv_row, &j);
+}
+
+void dg_attention_out(const dg_pass *ps, int li) {
+    dg_ctx *c = ps->c;
+    const dg_layer *L = &c->m->layers[li];
+    int S = ps->S, H = c->m->cfg.hidden, qd = c->m->cfg.n_heads * L->D;
+    attend(ps, li);
+    dg_mm(c, &L->o, c->att, S, qd, c->a, H);
+    for (int i = 0; i < S; i++) {
+        float *a = c->a + (size_t)i * H, *r = c->r + (size_t)i * H;
+        const float *x = c->x + (size_t)i * H;
+        dg_rmsnorm(a, a, L->post_attn_norm, H, c->m->cfg.eps);
+        for (int d = 0; d < H; d++) r[d] = x[d] + a[d];
     }
 }

@@ -1,14 +1,10 @@
-/* Self-attention of one layer (MODEL.md §4.4, §6). */
+/* Self-attention of one layer (MODEL.md §4.4, §6): dg_attention_qkv and dg_attention_out
+ * (model/forward.h). */
 #ifndef DG_MODEL_ATTENTION_H
 #define DG_MODEL_ATTENTION_H
 #include "model/context.h"
 
 /* Query rows per attention task: sizes the per-thread score scratch. */
 #define DG_ATT_ROWS 48
-
-/* Reads q, kn, vn of the pass (post norm and RoPE), writes att. Encoder: the new K/V are
- * already appended to the cache; causal (+ window on sliding layers). Decoder: the canvas
- * K/V are staged after the cache entries (not committed); bidirectional. */
-void dg_attention(const dg_pass *ps, int li);
 
 #endif

@@ -66,6 +66,9 @@ dg_status dg_ctx_new(const dg_model *m, const dg_ctx_params *p, dg_ctx **out, dg
     c->rope_sn = falloc(2 * (size_t)R * hmax, &ok);
     c->inv_freq_s = calloc((size_t)hmax, sizeof(double));
     c->inv_freq_f = calloc((size_t)hmax, sizeof(double));
+    c->sc_idx = calloc((size_t)cfg->canvas * DG_SC_CAP, sizeof *c->sc_idx);
+    c->sc_cnt = calloc((size_t)cfg->canvas, sizeof *c->sc_cnt);
+    if (!c->sc_idx || !c->sc_cnt) ok = 0;
     c->exp_scratch = calloc((size_t)c->n_threads, sizeof(float *));
     c->att_scratch = calloc((size_t)c->n_threads, sizeof(float *));
     if (!c->route_idx || !c->exp_count || !c->exp_rows || !c->inv_freq_s || !c->inv_freq_f ||
@@ -88,11 +91,9 @@ dg_status dg_ctx_new(const dg_model *m, const dg_ctx_params *p, dg_ctx **out, dg
         if (!c->seqs[s].kv) { ok = 0; break; }
         for (int li = 0; li < m->n_layers; li++) {
             const dg_layer *L = &m->layers[li];
-            dg_kv *kv = &c->seqs[s].kv[li];
             /* room for the decoder to stage a canvas after the cache entries */
-            kv->cap = (L->full ? c->max_tokens : imax(1, cfg->window - 1)) + c->max_rows;
-            kv->k = falloc((size_t)L->n_kv * kv->cap * L->D, &ok);
-            kv->v = falloc((size_t)L->n_kv * kv->cap * L->D, &ok);
+            int cap = (L->full ? c->max_tokens : imax(1, cfg->window - 1)) + c->max_rows;
+            if (!dg_kv_init(&c->seqs[s].kv[li], L->n_kv, L->D, cap)) ok = 0;
         }
     }
     if (!ok) {
@@ -108,7 +109,7 @@ void dg_ctx_free(dg_ctx *c) {
     if (c->seqs)
         for (int s = 0; s < c->n_seq; s++) {
             if (!c->seqs[s].kv) continue;
-            for (int li = 0; li < c->m->n_layers; li++) { free(c->seqs[s].kv[li].k); free(c->seqs[s].kv[li].v); }
+            for (int li = 0; li < c->m->n_layers; li++) dg_kv_free(&c->seqs[s].kv[li]);
             free(c->seqs[s].kv);
         }
     free(c->seqs);
@@ -118,7 +119,7 @@ void dg_ctx_free(dg_ctx *c) {
     free(c->x); free(c->xn); free(c->r); free(c->a); free(c->h1); free(c->m1); free(c->m2);
     free(c->q); free(c->att); free(c->kn); free(c->vn); free(c->g); free(c->u);
     free(c->slot_out); free(c->route_w); free(c->router_logits); free(c->route_idx);
-    free(c->exp_count); free(c->exp_rows); free(c->att_vt);
+    free(c->exp_count); free(c->exp_rows); free(c->att_vt); free(c->sc_idx); free(c->sc_cnt);
     free(c->rope_cs); free(c->rope_sn); free(c->inv_freq_s); free(c->inv_freq_f);
     dg_kernels_free(&c->k);
     if (c->pool) dg_pool_free(c->pool);

@@ -4,13 +4,8 @@
 #define DG_MODEL_CONTEXT_H
 #include "core/pool.h"
 #include "kernels/gemm.h"
+#include "model/kv_cache.h"
 #include "model/model.h"
-
-/* One layer's cache: K and V as [n_kv][cap][D] fp32. Holds positions [len - n, len). */
-typedef struct dg_kv {
-    float *k, *v;
-    int cap, n;
-} dg_kv;
 
 typedef struct dg_seq {
     int len;            /* tokens encoded so far (next position) */
@@ -40,12 +35,18 @@ struct dg_ctx {
     float **exp_scratch;        /* per thread: gathered rows + gate_up + act */
     float **att_scratch;        /* per thread: scores of a block of query rows over all keys */
     float *att_vt;              /* V transposed for one layer: [n_kv][D][keys] */
+    int *sc_idx, *sc_cnt;       /* fast path: per canvas row, the tokens of a sparse soft
+                                   embedding row [canvas][DG_SC_CAP] and their count (-1 dense) */
     float *rope_cs, *rope_sn;   /* [max_rows, Dmax/2] for the current pass, per layer type */
     double *inv_freq_s, *inv_freq_f;
     dg_tap_fn tap;
     void *tap_user;
     dg_step_profile prof;
 };
+
+/* Most tokens a soft-embedding row is summed over sparsely (vocab.c): a sparse row costs about
+ * cap row expansions of E, a dense one a share of a GEMM over all 262,144 rows. */
+#define DG_SC_CAP 4096
 
 /* One forward pass over the rows of several spans. */
 typedef struct dg_pass {

@@ -1,0 +1,23 @@
+/* The gated GELU MLP (MODEL.md §4.5), used by the dense MLP of every layer and by the
+ * self-conditioning projection. */
+#include "kernels/ops.h"
+#include "model/forward.h"
+
+void dg_gated_mlp(dg_ctx *c, const dg_mat *gate, const dg_mat *up, const dg_mat *down,
+                  const float *X, int S, float *Y) {
+    int H = gate->cols, I = gate->rows;
+    dg_mm(c, gate, X, S, H, c->g, I);
+    dg_mm(c, up, X, S, H, c->u, I);
+    for (int i = 0; i < S; i++) dg_gelu_mul(c->g + (size_t)i * I, c->g + (size_t)i * I, c->u + (size_t)i * I, I);
+    dg_mm(c, down, c->g, S, I, Y, down->rows);
+}
+
+void dg_dense_mlp(const dg_pass *ps, int li) {
+    dg_ctx *c = ps->c;
+    const dg_layer *L = &c->m->layers[li];
+    int S = ps->S, H = c->m->cfg.hidden;
+    double eps = c->m->cfg.eps;
+    for (int i = 0; i < S; i++) dg_rmsnorm(c->h1 + (size_t)i * H, c->r + (size_t)i * H, L->pre_ff_norm, H, eps);
+    dg_gated_mlp(c, &L->gate, &L->up, &L->down, c->h1, S, c->m1);
+    for (int i = 0; i < S; i++) dg_rmsnorm(c->m1 + (size_t)i * H, c->m1 + (size_t)i * H, L->post_ff1_norm, H, eps);
+}

@@ -1,0 +1,103 @@
+/* Mixture of experts (MODEL.md §4.6): the router picks top_k experts per row on the raw
+ * post-attention residual; each expert is a gated GELU MLP run on the rows that chose it,
+ * one pool task per expert; the outputs are summed with the router weights. */
+#include <math.h>
+#include <string.h>
+#include "kernels/ops.h"
+#include "model/forward.h"
+
+/* Softmax over all experts, top-k (ties: lower id), renormalise, x per_expert_scale. */
+static void route_rows(dg_ctx *c, const dg_layer *L, int S) {
+    const dg_config *cfg = &c->m->cfg;
+    int E = cfg->n_experts, K = cfg->top_k;
+    for (int e = 0; e < E; e++) c->exp_count[e] = 0;
+    for (int i = 0; i < S; i++) {
+        const float *z = c->router_logits + (size_t)i * E;
+        float mx = -INFINITY;
+        for (int e = 0; e < E; e++) if (z[e] > mx) mx = z[e];
+        int *idx = c->route_idx + (size_t)i * K;
+        float *w = c->route_w + (size_t)i * K;
+        /* softmax is monotonic: select on raw scores, then normalise the chosen ones */
+        for (int k = 0; k < K; k++) {
+            int best = -1;
+            for (int e = 0; e < E; e++) {
+                int taken = 0;
+                for (int t = 0; t < k; t++) taken |= idx[t] == e;
+                if (!taken && (best < 0 || z[e] > z[best])) best = e;
+            }
+            idx[k] = best;
+        }
+        double tot = 0, sel = 0;
+        for (int e = 0; e < E; e++) tot += exp((double)z[e] - mx);
+        for (int k = 0; k < K; k++) sel += exp((double)z[idx[k]] - mx) / tot;
+        for (int k = 0; k < K; k++) {
+            double p = exp((double)z[idx[k]] - mx) / tot;
+            w[k] = (float)(p / sel) * L->per_expert_scale[idx[k]];
+            int e = idx[k];
+            c->exp_rows[(size_t)e * c->max_rows + c->exp_count[e]++] = i * K + k;
+        }
+    }
+}
+
+void dg_moe_route(const dg_pass *ps, int li) {
+    dg_ctx *c = ps->c;
+    const dg_layer *L = &c->m->layers[li];
+    int S = ps->S, H = c->m->cfg.hidden;
+    float rs = (float)(1.0 / sqrt((double)H));
+    for (int i = 0; i < S; i++) {
+        float *n = c->h1 + (size_t)i * H;
+        dg_rmsnorm(n, c->r + (size_t)i * H, NULL, H, c->m->cfg.eps);
+        for (int d = 0; d < H; d++) n[d] = n[d] * L->router_scale[d] * rs;
+    }
+    dg_mm(c, &L->router, c->h1, S, H, c->router_logits, c->m->cfg.n_experts);
+    route_rows(c, L, S);
+}
+
+typedef struct moe_job {
+    dg_ctx *c;
+    const dg_layer *L;
+} moe_job;
+
+/* One expert: gather its rows, gate_up, GELU x up, down, scatter into the slot outputs. */
+static void expert_task(void *user, int e, int thread) {
+    moe_job *j = user;
+    dg_ctx *c = j->c;
+    const dg_config *cfg = &c->m->cfg;
+    int cnt = c->exp_count[e];
+    if (!cnt) return;
+    int H = cfg->hidden, Ie = cfg->moe_inter, K = cfg->top_k;
+    const int *list = c->exp_rows + (size_t)e * c->max_rows;
+    float *X = c->exp_scratch[thread], *GU = X + (size_t)c->max_rows * H, *A = GU + (size_t)c->max_rows * 2 * Ie;
+    float *O = A + (size_t)c->max_rows * Ie;
+    for (int i = 0; i < cnt; i++) memcpy(X + (size_t)i * H, c->h1 + (size_t)(list[i] / K) * H, (size_t)H * sizeof *X);
+    dg_gemm_rows(&c->k, thread, &j->L->exp_gate_up[e], 0, 2 * Ie, X, cnt, H, GU, 2 * Ie);
+    for (int i = 0; i < cnt; i++) dg_gelu_mul(A + (size_t)i * Ie, GU + (size_t)i * 2 * Ie, GU + (size_t)i * 2 * Ie + Ie, Ie);
+    dg_gemm_rows(&c->k, thread, &j->L->exp_down[e], 0, H, A, cnt, Ie, O, H);
+    for (int i = 0; i < cnt; i++) memcpy(c->slot_out + (size_t)list[i] * H, O + (size_t)i * H, (size_t)H * sizeof *O);
+}
+
+void dg_moe_experts(const dg_pass *ps, int li) {
+    dg_ctx *c = ps->c;
+    const dg_layer *L = &c->m->layers[li];
+    const dg_config *cfg = &c->m->cfg;
+    int S = ps->S, H = cfg->hidden, E = cfg->n_experts, K = cfg->top_k;
+    for (int i = 0; i < S; i++) dg_rmsnorm(c->h1 + (size_t)i * H, c->r + (size_t)i * H, L->pre_ff2_norm, H, cfg->eps);
+    moe_job mj = {c, L};
+    dg_pool_run(c->pool, E, expert_task, &mj);
+    for (int e = 0; e < E; e++)     /* the experts' products bypass dg_mm: count them here */
+        if (c->exp_count[e]) {
+            const dg_mat *gu = &L->exp_gate_up[e], *dn = &L->exp_down[e];
+            c->prof.flops += 2.0 * c->exp_count[e] * ((double)gu->rows * gu->cols + (double)dn->rows * dn->cols);
+            c->prof.weight_bytes += (double)(dg_mat_bytes(gu) + dg_mat_bytes(dn));
+        }
+    for (int i = 0; i < S; i++) {
+        float *m2 = c->m2 + (size_t)i * H;
+        for (int d = 0; d < H; d++) m2[d] = 0;
+        for (int k = 0; k < K; k++) {
+            const float *o = c->slot_out + ((size_t)i * K + k) * H;
+            float w = c->route_w[(size_t)i * K + k];
+            for (int d = 0; d < H; d++) m2[d] += w * o[d];
+        }
+        dg_rmsnorm(m2, m2, L->post_ff2_norm, H, cfg->eps);
+    }
+}
