@@ -2,12 +2,14 @@
  * mkmodel have the real shapes). Steps run the real loop: decoder with self-conditioning from
  * the previous step, then the sampler; B canvases share each step. Prints medians. */
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
 #include "cli/cli.h"
+#include "cli/sc_entropy.h"
 #include "gen/rng.h"
 
 static double now(void) {
@@ -23,14 +25,17 @@ static int cmp_d(const void *a, const void *b) {
 
 static void usage(FILE *f) {
     fprintf(f, "usage: dgemma bench -m DIR [--steps K] [--prompt-len P] [--canvases B] [-t N] [--isa c|avx2]\n"
-               "                   [--precise] [--layers N] [--json]\n"
-               "Prefill of P random tokens, then K denoising steps (decoder + sampler) of B canvases in lockstep.\n");
+               "                   [--precise] [--layers N] [--sc-entropy H] [--json]\n"
+               "Prefill of P random tokens, then K denoising steps (decoder + sampler) of B canvases in lockstep.\n"
+               "--sc-entropy H: every step's self-conditioning input is synthetic logits whose softmax has a mean\n"
+               "entropy of H nats per row (0 = one-hot .. ln V = uniform) instead of the previous step's output.\n");
 }
 
 int cmd_bench(int argc, char **argv) {
     const char *dir = NULL;
     long steps = 3, plen = 64, B = 1, threads = 0, layers = 0;
     int json = 0, precise = 0, isa = DG_ISA_AUTO;
+    double sc_H = -1;           /* < 0: self-conditioning from the previous step */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
 #define VAL() do { if (!(v = cli_value(argc, argv, &i))) return 2; } while (0)
@@ -46,6 +51,7 @@ int cmd_bench(int argc, char **argv) {
             isa = dg_isa_parse(v);
             if (isa < 0) { fprintf(stderr, "dgemma bench: unknown kernel path '%s'\n", v); return 2; }
         }
+        else if (!strcmp(a, "--sc-entropy")) { VAL(); if (!cli_double(a, v, 0, 1e3, &sc_H)) return 2; }
         else if (!strcmp(a, "--precise")) precise = 1;
         else if (!strcmp(a, "--json")) json = 1;
         else { fprintf(stderr, "dgemma bench: unknown option '%s'\n", a); usage(stderr); return 2; }
@@ -64,6 +70,12 @@ int cmd_bench(int argc, char **argv) {
     dg_model_info mi;
     dg_model_get_info(m, &mi);
     const int L = mi.canvas_length, V = mi.vocab_size;
+    if (sc_H > log((double)V)) {
+        fprintf(stderr, "dgemma bench: --sc-entropy %g: above ln V = %.3f, the entropy of the uniform distribution\n", sc_H, log((double)V));
+        dg_model_free(m);
+        return 2;
+    }
+    double sc_beta = 0, sc_got = 0;
     dg_ctx_params cp = {.n_threads = (int)threads, .n_seq = (int)B, .precise = precise, .isa = (dg_isa)isa,
                         .max_tokens = (int)plen + L + 16};
     float **buf = calloc((size_t)B, sizeof *buf), **nosc = calloc((size_t)B, sizeof *nosc);
@@ -93,9 +105,15 @@ int cmd_bench(int argc, char **argv) {
     dg_gen_params gp;
     dg_model_gen_defaults(m, &gp);
     for (int k = 1; k <= steps; k++) {
+        /* untimed: the step consumes its self-conditioning input, so it is made anew */
+        if (sc_H >= 0)
+            for (int b = 0; b < B; b++) {
+                sc_beta = cli_sc_fill(buf[b], L, V, sc_H, 4321 + (uint64_t)b);
+                if (k == 1 && b == 0) sc_got = cli_sc_entropy(buf[b], L, V);
+            }
         double ts = now();
         /* the previous step's processed logits are this step's self-conditioning input */
-        if (dg_decode_step(ctx, (int)B, seqs, (const int32_t *const *)canvas, k > 1 ? buf : nosc, buf, &err)) {
+        if (dg_decode_step(ctx, (int)B, seqs, (const int32_t *const *)canvas, k > 1 || sc_H >= 0 ? buf : nosc, buf, &err)) {
             cli_report(&err);
             goto out;
         }
@@ -135,6 +153,10 @@ int cmd_bench(int argc, char **argv) {
         cJSON_AddNumberToObject(o, "prefill_tokens", plen);
         cJSON_AddNumberToObject(o, "prefill_tokens_per_s", plen / t_prefill);
         cJSON_AddNumberToObject(o, "step_s_median", med);
+        if (sc_H >= 0) {
+            cJSON_AddNumberToObject(o, "sc_entropy_target", sc_H);
+            cJSON_AddNumberToObject(o, "sc_entropy", sc_got);
+        }
         cJSON_AddNumberToObject(o, "attention_s", p->attention);
         cJSON_AddNumberToObject(o, "dense_mlp_s", p->dense_mlp);
         cJSON_AddNumberToObject(o, "router_s", p->router);
@@ -157,6 +179,9 @@ int cmd_bench(int argc, char **argv) {
         printf("load         %.3f s\n", t_load);
         printf("prefill      %ld tokens in %.3f s = %.1f tokens/s\n", plen, t_prefill, plen / t_prefill);
         printf("step         %.3f s median of %ld (%.3f s per canvas)\n", med, steps, med / B);
+        if (sc_H >= 0)
+            printf("sc input     synthetic, mean entropy %.4f nats per row (asked %.4f; logits = %.3f x (spike + noise))\n",
+                   sc_got, sc_H, sc_beta);
         printf("  attention  %.3f s\n  dense mlp  %.3f s\n  router     %.3f s\n  experts    %.3f s\n"
                "  head       %.3f s\n  self-cond  %.3f s\n  sampler    %.3f s\n  other      %.3f s\n",
                p->attention, p->dense_mlp, p->router, p->experts, p->head, p->self_cond, samp_t[mi_k], other);
