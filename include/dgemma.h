@@ -146,10 +146,14 @@ typedef void (*dg_tap_fn)(void *user, const char *what, int layer,
                           const float *data, int d0, int d1, int d2);
 void dg_ctx_set_tap(dg_ctx *c, dg_tap_fn fn, void *user);
 
-/* Time spent per part of the last decoder step (seconds), for benchmarks. */
+/* Time spent per part of the last decoder step (seconds), for benchmarks; flops per part; and
+ * the expert load over the step's MoE layers: rows (token slots) per expert, min and max over
+ * every (layer, expert), and how many (layer, expert) pairs ran. */
 typedef struct dg_step_profile {
     double attention, dense_mlp, router, experts, head, self_cond, other, total;
     double weight_bytes, flops;
+    int moe_layers, experts_used, expert_rows_min, expert_rows_max;
+    long expert_rows;           /* sum over layers and experts (= layers x rows x top_k) */
 } dg_step_profile;
 void dg_ctx_last_profile(const dg_ctx *c, dg_step_profile *p);
 

@@ -165,6 +165,11 @@ int cmd_bench(int argc, char **argv) {
         cJSON_AddNumberToObject(o, "self_cond_s", p->self_cond);
         cJSON_AddNumberToObject(o, "sampler_s", samp_t[mi_k]);
         cJSON_AddNumberToObject(o, "other_s", other);
+        cJSON_AddNumberToObject(o, "expert_rows_min", p->expert_rows_min);
+        cJSON_AddNumberToObject(o, "expert_rows_mean", p->moe_layers ? (double)p->expert_rows / ((double)p->moe_layers * mi.n_experts) : 0);
+        cJSON_AddNumberToObject(o, "expert_rows_max", p->expert_rows_max);
+        cJSON_AddNumberToObject(o, "experts_used", p->experts_used);
+        cJSON_AddNumberToObject(o, "experts_total", p->moe_layers * mi.n_experts);
         cJSON_AddNumberToObject(o, "weight_gb_per_step", p->weight_bytes / 1e9);
         cJSON_AddNumberToObject(o, "weight_gb_per_s", p->weight_bytes / 1e9 / med);
         cJSON_AddNumberToObject(o, "gflop_per_s", p->flops / 1e9 / med);
@@ -185,6 +190,10 @@ int cmd_bench(int argc, char **argv) {
         printf("  attention  %.3f s\n  dense mlp  %.3f s\n  router     %.3f s\n  experts    %.3f s\n"
                "  head       %.3f s\n  self-cond  %.3f s\n  sampler    %.3f s\n  other      %.3f s\n",
                p->attention, p->dense_mlp, p->router, p->experts, p->head, p->self_cond, samp_t[mi_k], other);
+        if (p->moe_layers)
+            printf("expert load  rows per expert min %d / mean %.1f / max %d over %d layers; experts used %d of %d\n",
+                   p->expert_rows_min, (double)p->expert_rows / ((double)p->moe_layers * mi.n_experts), p->expert_rows_max,
+                   p->moe_layers, p->experts_used, p->moe_layers * mi.n_experts);
         printf("weights      %.2f GB read per step, %.2f GB/s\n", p->weight_bytes / 1e9, p->weight_bytes / 1e9 / med);
         printf("compute      %.1f GFLOP per step, %.1f GFLOP/s\n", p->flops / 1e9, p->flops / 1e9 / med);
         printf("peak RSS     %.2f GB\n", rss_gb);

@@ -134,6 +134,20 @@ static void route_rows(dg_ctx *c, const dg_layer *L, int S) {
     }
 }
 
+/* The step's expert load, for benchmarks: a synthetic checkpoint must route like a trained,
+ * load-balanced one for the step's cost to mean anything. */
+static void expert_load(dg_ctx *c, int E) {
+    dg_step_profile *p = &c->prof;
+    for (int e = 0; e < E; e++) {
+        int n = c->exp_count[e];
+        if (!p->moe_layers || n < p->expert_rows_min) p->expert_rows_min = n;
+        if (!p->moe_layers || n > p->expert_rows_max) p->expert_rows_max = n;
+        p->experts_used += n > 0;
+        p->expert_rows += n;
+    }
+    p->moe_layers++;
+}
+
 /* ---------------------------------------------------------------- one layer */
 
 static void tap(dg_ctx *c, const char *what, int layer, const float *d, int d0, int d1, int d2) {
@@ -209,6 +223,7 @@ static void layer_forward(pass *ps, int li) {
         }
         mm(c, &L->router, c->h1, S, H, c->router_logits, E);
         route_rows(c, L, S);
+        if (ps->decoder) expert_load(c, E);
         double t3 = now();
         c->prof.router += t3 - t2;
 
