@@ -101,6 +101,10 @@ int main(void) {
         CHECK(pf.moe_layers == 6 && pf.expert_rows == 6 * 16 * 2, "expert load over %d layers, %ld rows", pf.moe_layers, pf.expert_rows);
         CHECK(pf.experts_used >= 44 && pf.expert_rows_max <= 10, "routing not balanced: %d of 48 experts used, max %d rows",
               pf.experts_used, pf.expert_rows_max);
+        double by_kind = 0;
+        for (int q = 0; q < DG_PARTS; q++)
+            for (int k = 0; k < DG_OPS_KINDS; k++) by_kind += pf.ops[q][k];
+        CHECK(pf.flops > 0 && fabs(by_kind - pf.flops) <= 1e-9 * pf.flops, "flops by part and kind %.6g, total %.6g", by_kind, pf.flops);
         printf("tiny: routing %d of 48 experts used, rows per expert %d..%d\n", pf.experts_used, pf.expert_rows_min, pf.expert_rows_max);
     }
     if (x && x2 && y && z) {

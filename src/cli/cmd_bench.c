@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 #include "cli/cli.h"
 #include "cli/sc_entropy.h"
 #include "gen/rng.h"
@@ -21,6 +22,18 @@ static double now(void) {
 static int cmp_d(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
+}
+
+/* Share of the peak a part reached: the time its flops need at the peaks of their kinds over
+ * the time it took. */
+static double peak_share(const dg_step_profile *p, int part, double secs, const double *peak) {
+    double ideal = 0;
+    for (int k = 0; k < DG_OPS_KINDS; k++)
+        if (p->ops[part][k] > 0) {
+            if (peak[k] <= 0) return 0;
+            ideal += p->ops[part][k] / peak[k];
+        }
+    return secs > 0 ? ideal / secs : 0;
 }
 
 static void usage(FILE *f) {
@@ -88,6 +101,12 @@ int cmd_bench(int argc, char **argv) {
     double *samp_t = calloc((size_t)steps, sizeof *samp_t);
     if (!buf || !nosc || !canvas || !prompt || !sampled || !am || !next || !acc || !H || !times || !seqs || !prof || !samp_t) goto out;
     if (dg_ctx_new(m, &cp, &ctx, &err) || dg_sampler_new(L, V, (int)threads, dg_ctx_isa(ctx), &smp, &err)) { cli_report(&err); goto out; }
+    /* the peaks the share-of-peak figures assume: this CPU, this kernel path, these threads */
+    double peak[DG_OPS_KINDS];
+    char cpu[256];
+    int nthr = threads ? (int)threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (dg_isa_peak(dg_ctx_isa(ctx), nthr, 0.1, peak, &err)) { cli_report(&err); goto out; }
+    dg_cpu_name(cpu, sizeof cpu);
     for (int b = 0; b < B; b++) {
         buf[b] = malloc((size_t)L * V * sizeof(float));
         canvas[b] = malloc((size_t)L * sizeof(int32_t));
@@ -141,6 +160,8 @@ int cmd_bench(int argc, char **argv) {
     getrusage(RUSAGE_SELF, &ru);
     double rss_gb = (double)ru.ru_maxrss / (1024.0 * 1024.0);
     double other = p->total - p->attention - p->dense_mlp - p->router - p->experts - p->head - p->self_cond;
+    static const char *part_key[DG_PARTS] = {"attention", "dense_mlp", "router", "experts", "head", "self_cond"};
+    const double part_s[DG_PARTS] = {p->attention, p->dense_mlp, p->router, p->experts, p->head, p->self_cond};
     if (json) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "model", dir);
@@ -165,6 +186,15 @@ int cmd_bench(int argc, char **argv) {
         cJSON_AddNumberToObject(o, "self_cond_s", p->self_cond);
         cJSON_AddNumberToObject(o, "sampler_s", samp_t[mi_k]);
         cJSON_AddNumberToObject(o, "other_s", other);
+        cJSON_AddStringToObject(o, "cpu", cpu);
+        cJSON_AddNumberToObject(o, "peak_fp32_gflop_per_s", peak[DG_OPS_FP32] / 1e9);
+        cJSON_AddNumberToObject(o, "peak_int16_gop_per_s", peak[DG_OPS_INT16] / 1e9);
+        cJSON_AddNumberToObject(o, "peak_int8_gop_per_s", peak[DG_OPS_INT8] / 1e9);
+        for (int q = 0; q < DG_PARTS; q++) {
+            char key[64];
+            snprintf(key, sizeof key, "%s_peak_share", part_key[q]);
+            cJSON_AddNumberToObject(o, key, peak_share(p, q, part_s[q], peak));
+        }
         cJSON_AddNumberToObject(o, "expert_rows_min", p->expert_rows_min);
         cJSON_AddNumberToObject(o, "expert_rows_mean", p->moe_layers ? (double)p->expert_rows / ((double)p->moe_layers * mi.n_experts) : 0);
         cJSON_AddNumberToObject(o, "expert_rows_max", p->expert_rows_max);
@@ -180,6 +210,8 @@ int cmd_bench(int argc, char **argv) {
         cJSON_Delete(o);
     } else {
         printf("model        %s (%d layers, %s%s)\n", dir, mi.n_layers, mi.quantized ? "MLX affine" : "bf16/f32", precise ? ", precise path" : "");
+        printf("cpu          %s; peak on %d threads (%s loops, as bench/bench_peak): fp32 %.0f, int16 %.0f, int8 %.0f GFLOP/s\n",
+               cpu, nthr, dg_isa_name(dg_ctx_isa(ctx)), peak[DG_OPS_FP32] / 1e9, peak[DG_OPS_INT16] / 1e9, peak[DG_OPS_INT8] / 1e9);
         printf("kernels      %s, %ld threads, %ld canvas%s per step\n", dg_isa_name(dg_ctx_isa(ctx)), threads, B, B == 1 ? "" : "es");
         printf("load         %.3f s\n", t_load);
         printf("prefill      %ld tokens in %.3f s = %.1f tokens/s\n", plen, t_prefill, plen / t_prefill);
@@ -187,9 +219,14 @@ int cmd_bench(int argc, char **argv) {
         if (sc_H >= 0)
             printf("sc input     synthetic, mean entropy %.4f nats per row (asked %.4f; logits = %.3f x (spike + noise))\n",
                    sc_got, sc_H, sc_beta);
-        printf("  attention  %.3f s\n  dense mlp  %.3f s\n  router     %.3f s\n  experts    %.3f s\n"
-               "  head       %.3f s\n  self-cond  %.3f s\n  sampler    %.3f s\n  other      %.3f s\n",
-               p->attention, p->dense_mlp, p->router, p->experts, p->head, p->self_cond, samp_t[mi_k], other);
+        static const char *part_name[DG_PARTS] = {"attention", "dense mlp", "router", "experts", "head", "self-cond"};
+        for (int q = 0; q < DG_PARTS; q++) {
+            double fl = 0;
+            for (int k = 0; k < DG_OPS_KINDS; k++) fl += p->ops[q][k];
+            printf("  %-10s %.3f s %8.1f GFLOP/s %5.1f%% of peak\n", part_name[q], part_s[q],
+                   part_s[q] > 0 ? fl / 1e9 / part_s[q] : 0.0, 100 * peak_share(p, q, part_s[q], peak));
+        }
+        printf("  sampler    %.3f s\n  other      %.3f s\n", samp_t[mi_k], other);
         if (p->moe_layers)
             printf("expert load  rows per expert min %d / mean %.1f / max %d over %d layers; experts used %d of %d\n",
                    p->expert_rows_min, (double)p->expert_rows / ((double)p->moe_layers * mi.n_experts), p->expert_rows_max,

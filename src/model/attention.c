@@ -80,6 +80,8 @@ void dg_attention(const dg_pass *ps, int li) {
                 for (int d = 0; d < D; d++) VT[(size_t)d * j.nk + t] = V[(size_t)t * D + d];
         }
         dg_pool_run(c->pool, nq * ((sp->rows + DG_ATT_ROWS - 1) / DG_ATT_ROWS), att_task, &j);
-        c->prof.flops += 4.0 * nq * sp->rows * (double)j.nk * D;   /* Q K^T and P V */
+        double fl = 4.0 * nq * sp->rows * (double)j.nk * D;   /* Q K^T and P V, fp32 kernels */
+        c->prof.flops += fl;
+        c->prof.ops[DG_PART_ATTENTION][DG_OPS_FP32] += fl;
     }
 }

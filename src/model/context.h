@@ -45,6 +45,7 @@ struct dg_ctx {
     dg_tap_fn tap;
     void *tap_user;
     dg_step_profile prof;
+    int part;                   /* DG_PART_*: where the pass is, for the profile's flops */
 };
 
 /* One forward pass over the rows of several spans. */

@@ -18,11 +18,18 @@ static double now(void) {
 
 typedef dg_pass pass;
 
+/* Flops of a product with W, counted in the current part by the kind of kernel W gets. */
+static void count(dg_ctx *c, const dg_mat *W, double flops) {
+    const dg_qpath *p = dg_gemm_qpath(&c->k, W);
+    c->prof.flops += flops;
+    c->prof.ops[c->part][p ? p->ops : DG_OPS_FP32] += flops;
+}
+
 /* Every weight product of the pass goes through here, so the profile counts flops and the
  * bytes of weights read. */
 static void mm(dg_ctx *c, const dg_mat *W, const float *X, int n, int ldx, float *Y, int ldy) {
     dg_gemm(&c->k, c->pool, W, X, n, ldx, Y, ldy);
-    c->prof.flops += 2.0 * n * W->rows * W->cols;
+    count(c, W, 2.0 * n * W->rows * W->cols);
     c->prof.weight_bytes += (double)dg_mat_bytes(W);
 }
 
@@ -164,6 +171,7 @@ static void layer_forward(pass *ps, int li) {
     double eps = cfg->eps, t0 = now();
 
     /* attention */
+    c->part = DG_PART_ATTENTION;
     for (int i = 0; i < S; i++) dg_rmsnorm(c->xn + (size_t)i * H, c->x + (size_t)i * H, L->in_norm, H, eps);
     mm(c, &L->q, c->xn, S, H, c->q, qd);
     mm(c, &L->k, c->xn, S, H, c->kn, kvd);
@@ -205,6 +213,7 @@ static void layer_forward(pass *ps, int li) {
     c->prof.attention += t1 - t0;
     if (!last_encoder_layer) {
         /* dense MLP */
+        c->part = DG_PART_DENSE_MLP;
         for (int i = 0; i < S; i++) dg_rmsnorm(c->h1 + (size_t)i * H, c->r + (size_t)i * H, L->pre_ff_norm, H, eps);
         mm(c, &L->gate, c->h1, S, H, c->g, I);
         mm(c, &L->up, c->h1, S, H, c->u, I);
@@ -215,6 +224,7 @@ static void layer_forward(pass *ps, int li) {
         c->prof.dense_mlp += t2 - t1;
 
         /* router: on the raw post-attention residual */
+        c->part = DG_PART_ROUTER;
         float rs = (float)(1.0 / sqrt((double)H));
         for (int i = 0; i < S; i++) {
             float *n = c->h1 + (size_t)i * H;
@@ -228,13 +238,15 @@ static void layer_forward(pass *ps, int li) {
         c->prof.router += t3 - t2;
 
         /* experts */
+        c->part = DG_PART_EXPERTS;
         for (int i = 0; i < S; i++) dg_rmsnorm(c->h1 + (size_t)i * H, c->r + (size_t)i * H, L->pre_ff2_norm, H, eps);
         moe_job mj = {ps, L};
         dg_pool_run(c->pool, E, expert_task, &mj);
         for (int e = 0; e < E; e++)
             if (c->exp_count[e]) {
                 const dg_mat *gu = &L->exp_gate_up[e], *dn = &L->exp_down[e];
-                c->prof.flops += 2.0 * c->exp_count[e] * ((double)gu->rows * gu->cols + (double)dn->rows * dn->cols);
+                count(c, gu, 2.0 * c->exp_count[e] * gu->rows * (double)gu->cols);
+                count(c, dn, 2.0 * c->exp_count[e] * dn->rows * (double)dn->cols);
                 c->prof.weight_bytes += (double)(dg_mat_bytes(gu) + dg_mat_bytes(dn));
             }
         for (int i = 0; i < S; i++) {
@@ -329,6 +341,7 @@ dg_status dg_forward_decode(dg_ctx *c, int n_seq, const int *seqs, const int32_t
     pass ps = {c, sp, n_seq, S, 1};
 
     /* decoder input: rms_norm_noweight(53 E[c] + SC), MODEL.md §4.9 */
+    c->part = DG_PART_SELF_COND;
     int any_sc = 0;
     for (int s = 0; s < n_seq; s++) any_sc |= sc[s] != NULL;
     if (any_sc) {
@@ -338,7 +351,8 @@ dg_status dg_forward_decode(dg_ctx *c, int n_seq, const int *seqs, const int32_t
             softmax_job sj = {sc[s], V, c->k.t};
             dg_pool_run(c->pool, L, softmax_row, &sj);
             dg_gemm_tn(&c->k, c->pool, &m->embed, sc[s], L, V, soft, H);
-            c->prof.flops += 2.0 * L * (double)V * H;
+            c->prof.flops += 2.0 * L * (double)V * H;     /* fp32 kernels (dg_gemm_tn) */
+            c->prof.ops[DG_PART_SELF_COND][DG_OPS_FP32] += 2.0 * L * (double)V * H;
             c->prof.weight_bytes += (double)dg_mat_bytes(&m->embed);
         }
         for (int i = 0; i < S; i++) {
@@ -370,6 +384,7 @@ dg_status dg_forward_decode(dg_ctx *c, int n_seq, const int *seqs, const int32_t
     for (int li = 0; li < m->n_layers; li++) layer_forward(&ps, li);
 
     double t2 = now();
+    c->part = DG_PART_HEAD;
     for (int i = 0; i < S; i++) dg_rmsnorm(c->xn + (size_t)i * H, c->x + (size_t)i * H, m->final_norm, H, cfg->eps);
     for (int s = 0; s < n_seq; s++) {
         mm(c, &m->embed, c->xn + (size_t)s * L * H, L, H, logits[s], V);
