@@ -126,6 +126,10 @@ dg_isa dg_ctx_isa(const dg_ctx *c);
 int dg_cache_len(const dg_ctx *c, int seq);
 /* Forget everything (the sliding layers cannot be cut back partially). */
 void dg_cache_clear(dg_ctx *c, int seq);
+/* Benchmarks only: appends n positions of random K/V (RMS as after the k/v norms) to every
+ * layer's cache of `seq` instead of encoding tokens, so that a step at a long context can be
+ * timed without the encoder's cost. The model's outputs after it mean nothing. */
+dg_status dg_cache_fill_synthetic(dg_ctx *c, int seq, int n, uint64_t seed, dg_error *err);
 
 /* Encoder pass: append `n` tokens to sequence `seq` at positions len..len+n-1 (causal).
  * Long inputs are chunked internally; `progress` (may be NULL) is called after each chunk and

@@ -38,15 +38,17 @@ static double peak_share(const dg_step_profile *p, int part, double secs, const 
 
 static void usage(FILE *f) {
     fprintf(f, "usage: dgemma bench -m DIR [--steps K] [--prompt-len P] [--canvases B] [-t N] [--isa c|avx2]\n"
-               "                   [--precise] [--layers N] [--sc-entropy H] [--json]\n"
+               "                   [--precise] [--layers N] [--sc-entropy H] [--synthetic-cache N] [--json]\n"
                "Prefill of P random tokens, then K denoising steps (decoder + sampler) of B canvases in lockstep.\n"
                "--sc-entropy H: every step's self-conditioning input is synthetic logits whose softmax has a mean\n"
-               "entropy of H nats per row (0 = one-hot .. ln V = uniform) instead of the previous step's output.\n");
+               "entropy of H nats per row (0 = one-hot .. ln V = uniform) instead of the previous step's output.\n"
+               "--synthetic-cache N: instead of a prefill, N positions of random K/V in every layer's cache (a step's\n"
+               "cost at a long context without encoding it; no prefill figure).\n");
 }
 
 int cmd_bench(int argc, char **argv) {
     const char *dir = NULL;
-    long steps = 3, plen = 64, B = 1, threads = 0, layers = 0;
+    long steps = 3, plen = 64, B = 1, threads = 0, layers = 0, syn = -1;
     int json = 0, precise = 0, isa = DG_ISA_AUTO;
     double sc_H = -1;           /* < 0: self-conditioning from the previous step */
     for (int i = 1; i < argc; i++) {
@@ -65,6 +67,7 @@ int cmd_bench(int argc, char **argv) {
             if (isa < 0) { fprintf(stderr, "dgemma bench: unknown kernel path '%s'\n", v); return 2; }
         }
         else if (!strcmp(a, "--sc-entropy")) { VAL(); if (!cli_double(a, v, 0, 1e3, &sc_H)) return 2; }
+        else if (!strcmp(a, "--synthetic-cache")) { VAL(); if (!cli_int(a, v, 0, 1 << 20, &syn)) return 2; }
         else if (!strcmp(a, "--precise")) precise = 1;
         else if (!strcmp(a, "--json")) json = 1;
         else { fprintf(stderr, "dgemma bench: unknown option '%s'\n", a); usage(stderr); return 2; }
@@ -90,7 +93,7 @@ int cmd_bench(int argc, char **argv) {
     }
     double sc_beta = 0, sc_got = 0;
     dg_ctx_params cp = {.n_threads = (int)threads, .n_seq = (int)B, .precise = precise, .isa = (dg_isa)isa,
-                        .max_tokens = (int)plen + L + 16};
+                        .max_tokens = (int)(syn >= 0 ? syn : plen) + L + 16};
     float **buf = calloc((size_t)B, sizeof *buf), **nosc = calloc((size_t)B, sizeof *nosc);
     int32_t **canvas = calloc((size_t)B, sizeof *canvas), *prompt = malloc((size_t)plen * sizeof *prompt);
     int32_t *sampled = malloc((size_t)L * 4), *am = malloc((size_t)L * 4), *next = malloc((size_t)L * 4);
@@ -117,9 +120,14 @@ int cmd_bench(int argc, char **argv) {
     /* prefill: random ids (the same for every sequence), timed on sequence 0 */
     for (int i = 0; i < plen; i++) prompt[i] = (int32_t)dg_randint(dg_rng(99, 1, 0, 0, (uint64_t)i), (uint32_t)V);
     t0 = now();
-    if (dg_encode(ctx, 0, prompt, (int)plen, NULL, NULL, &err)) { cli_report(&err); goto out; }
+    if (syn >= 0) {
+        for (int b = 0; b < B; b++)
+            if (dg_cache_fill_synthetic(ctx, b, (int)syn, 77, &err)) { cli_report(&err); goto out; }
+    } else {
+        if (dg_encode(ctx, 0, prompt, (int)plen, NULL, NULL, &err)) { cli_report(&err); goto out; }
+    }
     double t_prefill = now() - t0;
-    for (int b = 1; b < B; b++)
+    for (int b = 1; b < B && syn < 0; b++)
         if (dg_encode(ctx, b, prompt, (int)plen, NULL, NULL, &err)) { cli_report(&err); goto out; }
     dg_gen_params gp;
     dg_model_gen_defaults(m, &gp);
@@ -171,8 +179,12 @@ int cmd_bench(int argc, char **argv) {
         cJSON_AddNumberToObject(o, "threads", threads);
         cJSON_AddNumberToObject(o, "canvases", B);
         cJSON_AddNumberToObject(o, "load_s", t_load);
-        cJSON_AddNumberToObject(o, "prefill_tokens", plen);
-        cJSON_AddNumberToObject(o, "prefill_tokens_per_s", plen / t_prefill);
+        if (syn >= 0) {
+            cJSON_AddNumberToObject(o, "synthetic_cache_positions", syn);
+        } else {
+            cJSON_AddNumberToObject(o, "prefill_tokens", plen);
+            cJSON_AddNumberToObject(o, "prefill_tokens_per_s", plen / t_prefill);
+        }
         cJSON_AddNumberToObject(o, "step_s_median", med);
         if (sc_H >= 0) {
             cJSON_AddNumberToObject(o, "sc_entropy_target", sc_H);
@@ -212,9 +224,10 @@ int cmd_bench(int argc, char **argv) {
         printf("model        %s (%d layers, %s%s)\n", dir, mi.n_layers, mi.quantized ? "MLX affine" : "bf16/f32", precise ? ", precise path" : "");
         printf("cpu          %s; peak on %d threads (%s loops, as bench/bench_peak): fp32 %.0f, int16 %.0f, int8 %.0f GFLOP/s\n",
                cpu, nthr, dg_isa_name(dg_ctx_isa(ctx)), peak[DG_OPS_FP32] / 1e9, peak[DG_OPS_INT16] / 1e9, peak[DG_OPS_INT8] / 1e9);
-        printf("kernels      %s, %ld threads, %ld canvas%s per step\n", dg_isa_name(dg_ctx_isa(ctx)), threads, B, B == 1 ? "" : "es");
+        printf("kernels      %s, %d threads, %ld canvas%s per step\n", dg_isa_name(dg_ctx_isa(ctx)), nthr, B, B == 1 ? "" : "es");
         printf("load         %.3f s\n", t_load);
-        printf("prefill      %ld tokens in %.3f s = %.1f tokens/s\n", plen, t_prefill, plen / t_prefill);
+        if (syn >= 0) printf("cache        %ld SYNTHETIC positions of random K/V (no encoder run, no prefill figure)\n", syn);
+        else printf("prefill      %ld tokens in %.3f s = %.1f tokens/s\n", plen, t_prefill, plen / t_prefill);
         printf("step         %.3f s median of %ld (%.3f s per canvas)\n", med, steps, med / B);
         if (sc_H >= 0)
             printf("sc input     synthetic, mean entropy %.4f nats per row (asked %.4f; logits = %.3f x (spike + noise))\n",

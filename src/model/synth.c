@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/hash.h"
 #include "core/numeric.h"
 #include "core/strbuf.h"
 
@@ -44,12 +45,6 @@ typedef struct gen {
     float mean, amp;            /* uniform on [mean − amp, mean + amp) */
 } gen;
 
-static inline uint64_t mix64(uint64_t z) {
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 typedef struct gen_src {
     gen g;
     int64_t K;
@@ -64,7 +59,7 @@ static inline float bf16_rne(float f) {
     return f;
 }
 
-/* Element e: 16-bit lane e%4 of mix64(key + (e/4)·φ), as a signed fraction; bf16-rounded so
+/* Element e: 16-bit lane e%4 of dg_mix64(key + (e/4)·φ), as a signed fraction; bf16-rounded so
  * that the quantized variants quantize exactly the values the bf16 variant stores. */
 static inline float lane(const gen_src *s, uint64_t w, unsigned l, float a) {
     return bf16_rne(s->g.mean + a * (float)(int16_t)(uint16_t)(w >> (16 * l)));
@@ -74,21 +69,21 @@ static void gen_rows_k(const void *src, int64_t row0, int64_t nrows, float *out)
     const gen_src *s = src;
     const float a = s->g.amp / 32768.0f;
     uint64_t e = (uint64_t)(row0 * s->K), end = e + (uint64_t)(nrows * s->K);
-    for (; e < end && (e & 3); e++) *out++ = lane(s, mix64(s->g.key + (e >> 2) * 0x9e3779b97f4a7c15ull), (unsigned)(e & 3), a);
+    for (; e < end && (e & 3); e++) *out++ = lane(s, dg_mix64(s->g.key + (e >> 2) * 0x9e3779b97f4a7c15ull), (unsigned)(e & 3), a);
     for (; e + 4 <= end; e += 4, out += 4) {
-        uint64_t w = mix64(s->g.key + (e >> 2) * 0x9e3779b97f4a7c15ull);
+        uint64_t w = dg_mix64(s->g.key + (e >> 2) * 0x9e3779b97f4a7c15ull);
         out[0] = lane(s, w, 0, a);
         out[1] = lane(s, w, 1, a);
         out[2] = lane(s, w, 2, a);
         out[3] = lane(s, w, 3, a);
     }
-    for (; e < end; e++) *out++ = lane(s, mix64(s->g.key + (e >> 2) * 0x9e3779b97f4a7c15ull), (unsigned)(e & 3), a);
+    for (; e < end; e++) *out++ = lane(s, dg_mix64(s->g.key + (e >> 2) * 0x9e3779b97f4a7c15ull), (unsigned)(e & 3), a);
 }
 
 static uint64_t name_key(uint64_t seed, const char *name) {
     uint64_t h = 0xcbf29ce484222325ull;     /* FNV-1a */
     for (const char *p = name; *p; p++) h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
-    return mix64(h ^ mix64(seed + 0x9e3779b97f4a7c15ull));
+    return dg_mix64(h ^ dg_mix64(seed + 0x9e3779b97f4a7c15ull));
 }
 
 /* ---------------------------------------------------------------- tensor list */
