@@ -3,8 +3,9 @@
 #define DG_MODEL_ATTENTION_H
 #include "model/context.h"
 
-/* Query rows per attention task: sizes the per-thread score scratch. */
-#define DG_ATT_ROWS 48
+/* Stacked query rows (heads sharing a kv head x rows) per attention task: sizes the
+ * per-thread scratch. A multiple of every layer's heads per kv head. */
+#define DG_ATT_ROWS 128
 
 /* Reads q, kn, vn of the pass (post norm and RoPE), writes att. Encoder: the new K/V are
  * already appended to the cache; causal (+ window on sliding layers). Decoder: the canvas
