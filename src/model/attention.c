@@ -16,7 +16,7 @@ typedef struct att_job {
     dg_kv *kv;
     int nk;             /* keys: cache entries (+ staged canvas rows in the decoder) */
     int key_pos0;       /* absolute position of key 0 */
-    int rb;             /* query rows per task: DG_ATT_ROWS / heads per kv head */
+    int rb;             /* query rows per task: att_rows / heads per kv head */
 } att_job;
 
 /* The reference path's softmax over one row's visible keys: libm expf, double sum (the
@@ -49,7 +49,7 @@ static void att_task(void *user, int task, int thread) {
                  .w_stride = (size_t)nk * sizeof(float)};
     /* scratch: scores [n][nk], stacked queries [n][D], outputs [n][D]; row hh * rows + i is
      * query head g * group + hh of row i */
-    float *S = c->att_scratch[thread], *Xq = S + (size_t)DG_ATT_ROWS * c->att_keys, *O = Xq + (size_t)DG_ATT_ROWS * D;
+    float *S = c->att_scratch[thread], *Xq = S + (size_t)c->att_rows * c->att_keys, *O = Xq + (size_t)c->att_rows * D;
     for (int hh = 0; hh < group; hh++)
         for (int i = 0; i < rows; i++)
             memcpy(Xq + ((size_t)hh * rows + i) * D, c->q + (size_t)(row0 + i) * qd + (size_t)(g * group + hh) * D,
@@ -100,7 +100,7 @@ void dg_attention(const dg_pass *ps, int li) {
         const dg_span *sp = &ps->sp[s];
         dg_seq *seq = &c->seqs[sp->seq];
         dg_kv *kv = &seq->kv[li];
-        att_job j = {ps, L, sp, kv, kv->n, 0, DG_ATT_ROWS / (nq / nkv)};
+        att_job j = {ps, L, sp, kv, kv->n, 0, c->att_rows / (nq / nkv)};
         if (ps->decoder) {
             /* stage the canvas K/V after the cache entries; kv->n stays: nothing is committed */
             for (int g = 0; g < nkv; g++)

@@ -4,7 +4,7 @@
 #include "model/context.h"
 
 /* Stacked query rows (heads sharing a kv head x rows) per attention task: sizes the
- * per-thread scratch. A multiple of every layer's heads per kv head. */
+ * per-thread scratch (at least the heads of one kv head: ctx->att_rows). */
 #define DG_ATT_ROWS 128
 
 /* Reads q, kn, vn of the pass (post norm and RoPE), writes att. Encoder: the new K/V are

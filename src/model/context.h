@@ -38,8 +38,9 @@ struct dg_ctx {
     float *router_logits;       /* [max_rows, E] */
     int *exp_count, *exp_rows;  /* per expert: count; rows list [E][max_rows] as (row*K + slot) */
     float **exp_scratch;        /* per thread: gathered rows + gate_up + act */
-    float **att_scratch;        /* per thread: scores of DG_ATT_ROWS query rows over att_keys
+    float **att_scratch;        /* per thread: scores of att_rows query rows over att_keys
                                    keys, those queries and their outputs (Dmax wide) */
+    int att_rows;               /* DG_ATT_ROWS, or the heads of one kv head if more */
     int att_keys;               /* most keys a layer attends: max_tokens + max_rows */
     float *att_vt;              /* V transposed for one layer: [n_kv][D][keys] */
     float *rope_cs, *rope_sn;   /* [max_rows, Dmax/2] for the current pass, per layer type */
