@@ -99,8 +99,9 @@ $(B)/tests/%: tests/%.c $(B)/libdgemma.a $(wildcard tests/*.h)
 test: all
 	@sh tests/run.sh $(B)
 
-# Kernel benchmark (not part of `all`): build/bench/bench_gemm [--full] [--c]
-bench: $(B)/bench/bench_gemm
+# Kernel benchmarks (not part of `all`): build/bench/bench_gemm [--full] [--c]; build/bench/bench_peak
+# [seconds] (the peak arithmetic rates dgemma bench states its share of peak against)
+bench: $(B)/bench/bench_gemm $(B)/bench/bench_peak
 
 $(B)/bench/%: bench/%.c $(B)/libdgemma.a
 	@mkdir -p $(dir $@)

@@ -103,6 +103,15 @@ DG_API int dg_isa_status(dg_isa isa);
 DG_API int dg_isa_available(dg_isa isa);
 /* The path AUTO picks here. */
 DG_API dg_isa dg_isa_best(void);
+/* The CPU's model name (Linux: /proc/cpuinfo), written into buf; returns buf. */
+DG_API const char *dg_cpu_name(char *buf, size_t n);
+/* Kinds of arithmetic, by the instructions the kernels are built on: fp32 FMA, the int16
+ * integer path (vpmaddwd-like) and the int8 one (u8 x s8 products). */
+typedef enum dg_ops { DG_OPS_FP32, DG_OPS_INT16, DG_OPS_INT8, DG_OPS_KINDS } dg_ops;
+/* Peak rates of path `isa` on this CPU, ops/s (a multiply-add counts 2) per kind, 0 where the
+ * path has no such kernel: register-resident loops of the kernels' inner instructions, run
+ * on n_threads threads at once for about `seconds` each. */
+DG_API dg_status dg_isa_peak(dg_isa isa, int n_threads, double seconds, double peak[DG_OPS_KINDS], dg_error *err);
 
 typedef struct dg_ctx_params {
     int n_threads;      /* 0 = number of online CPUs */
@@ -125,6 +134,10 @@ DG_API dg_isa dg_ctx_isa(const dg_ctx *c);
 DG_API int dg_cache_len(const dg_ctx *c, int seq);
 /* Forget everything (the sliding layers cannot be cut back partially). */
 DG_API void dg_cache_clear(dg_ctx *c, int seq);
+/* Benchmarks only: appends n positions of random K/V (RMS as after the k/v norms) to every
+ * layer's cache of `seq` instead of encoding tokens, so that a step at a long context can be
+ * timed without the encoder's cost. The model's outputs after it mean nothing. */
+DG_API dg_status dg_cache_fill_synthetic(dg_ctx *c, int seq, int n, uint64_t seed, dg_error *err);
 
 /* Encoder pass: append `n` tokens to sequence `seq` at positions len..len+n-1 (causal).
  * Long inputs are chunked internally; `progress` (may be NULL) is called after each chunk and
@@ -154,11 +167,17 @@ typedef void (*dg_tap_fn)(void *user, const char *what, int layer,
                           const float *data, int d0, int d1, int d2);
 DG_API void dg_ctx_set_tap(dg_ctx *c, dg_tap_fn fn, void *user);
 
-/* Time spent per part of the last decoder step (seconds), for benchmarks. */
+/* Time spent per part of the last decoder step (seconds), for benchmarks; flops per part; and
+ * the expert load over the step's MoE layers: rows (token slots) per expert, min and max over
+ * every (layer, expert), and how many (layer, expert) pairs ran. */
+enum { DG_PART_ATTENTION, DG_PART_DENSE_MLP, DG_PART_ROUTER, DG_PART_EXPERTS, DG_PART_HEAD, DG_PART_SELF_COND, DG_PARTS };
 typedef struct dg_step_profile {
     double attention, dense_mlp, router, experts, head, self_cond, other, total;
     double weight_bytes, flops;
     int sc_rows, sc_sparse;     /* self-conditioning rows, of which summed sparsely (fast path) */
+    double ops[DG_PARTS][DG_OPS_KINDS];     /* flops of each part by kind (they sum to flops) */
+    int moe_layers, experts_used, expert_rows_min, expert_rows_max;
+    long expert_rows;           /* sum over layers and experts (= layers x rows x top_k) */
 } dg_step_profile;
 DG_API void dg_ctx_last_profile(const dg_ctx *c, dg_step_profile *p);
 

@@ -1,7 +1,7 @@
 /* Synthetic checkpoints (src/model/synth.c): the tiny preset in bf16 and mlx4 layouts loads,
- * runs one encoder + decoder step with finite, non-degenerate logits; the mlx4 logits track
- * the bf16 ones (same generated values, quantized); output bytes do not depend on the
- * thread count. */
+ * runs one encoder + decoder step with finite, non-degenerate logits and load-balanced
+ * routing; the mlx4 logits track the bf16 ones (same generated values, quantized); output
+ * bytes do not depend on the thread count. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,16 +15,16 @@
 #include "t.h"
 #include "dequant_check.h"
 
-static void write_model(const char *dir, dg_recipe r, int threads) {
+static void write_model(const char *dir, dg_recipe r, int threads, int layers) {
     mkdir(dir, 0755);
-    dg_synth_params p = {.preset = "tiny", .seed = 7, .recipe = r, .out = {.dir = dir, .n_threads = threads}};
+    dg_synth_params p = {.preset = "tiny", .seed = 7, .n_layers = layers, .recipe = r, .out = {.dir = dir, .n_threads = threads}};
     dg_synth_result res;
     dg_error err = {0};
     CHECK(!dg_synth_write(&p, &res, &err), "%s: %s", dir, err.msg);
 }
 
-/* Logits [L, V] of one decoder step after a short prompt. */
-static float *run(const char *dir, int *V, int *L) {
+/* Logits [L, V] of one decoder step after a short prompt; prof (may be NULL): its profile. */
+static float *run(const char *dir, int *V, int *L, dg_step_profile *prof) {
     dg_model *m = NULL;
     dg_ctx *c = NULL;
     dg_error err = {0};
@@ -45,6 +45,7 @@ static float *run(const char *dir, int *V, int *L) {
     const int32_t *cv = canvas;
     float *sc = NULL;
     CHECK(!dg_decode_step(c, 1, &seq, &cv, &sc, &logits, &err), "%s", err.msg);
+    if (prof) dg_ctx_last_profile(c, prof);
     dg_ctx_free(c);
     dg_model_free(m);
     return logits;
@@ -65,16 +66,22 @@ static int files_equal(const char *a, const char *b) {
 
 int main(void) {
     (void)t_golden;
-    char dir[] = "/tmp/dg_synth_XXXXXX", a[300], b[300], c[300], d[300];
+    char dir[] = "/tmp/dg_synth_XXXXXX", a[300], b[300], c[300], d[300], a2[300], b2[300], d2[300];
     CHECK(mkdtemp(dir) != NULL, "mkdtemp");
     snprintf(a, sizeof a, "%s/bf16", dir);
     snprintf(b, sizeof b, "%s/mlx4", dir);
     snprintf(c, sizeof c, "%s/bf16-1t", dir);
     snprintf(d, sizeof d, "%s/mlx8", dir);
-    write_model(a, DG_RECIPE_NONE, 2);
-    write_model(b, DG_RECIPE_MLX4, 2);
-    write_model(c, DG_RECIPE_NONE, 1);
-    write_model(d, DG_RECIPE_MLX8, 2);
+    snprintf(a2, sizeof a2, "%s/bf16-2l", dir);
+    snprintf(b2, sizeof b2, "%s/mlx4-2l", dir);
+    snprintf(d2, sizeof d2, "%s/mlx8-2l", dir);
+    write_model(a, DG_RECIPE_NONE, 2, 0);
+    write_model(b, DG_RECIPE_MLX4, 2, 0);
+    write_model(c, DG_RECIPE_NONE, 1, 0);
+    write_model(d, DG_RECIPE_MLX8, 2, 0);
+    write_model(a2, DG_RECIPE_NONE, 2, 2);
+    write_model(b2, DG_RECIPE_MLX4, 2, 2);
+    write_model(d2, DG_RECIPE_MLX8, 2, 2);
     check_dequant(a, b, 60);
     check_dequant(a, d, 60);
     char fa[400], fc[400];
@@ -83,17 +90,33 @@ int main(void) {
     CHECK(files_equal(fa, fc), "output depends on the thread count");
 
     int V, L, V2, L2;
-    float *x = run(a, &V, &L), *y = run(b, &V2, &L2), *z = run(d, &V2, &L2);
-    if (x && y && z) {
+    dg_step_profile pf;
+    /* x: the 6-layer model; y, z, x2: the quantized and bf16 2-layer ones (the sharp attention
+     * that balanced routing needs makes a deep random model chaotic, so weight rounding is
+     * tracked on 2 layers) */
+    float *x = run(a, &V, &L, &pf), *x2 = run(a2, &V2, &L2, NULL), *y = run(b2, &V2, &L2, NULL), *z = run(d2, &V2, &L2, NULL);
+    if (x) {
+        /* 16 rows x top-2 of 8 experts: 4 rows per expert on average; were routing a fair draw,
+         * Binomial(16, 1/4) gives P(0 rows) = 1%, P(>= 10) < 0.1% per (layer, expert). */
+        CHECK(pf.moe_layers == 6 && pf.expert_rows == 6 * 16 * 2, "expert load over %d layers, %ld rows", pf.moe_layers, pf.expert_rows);
+        CHECK(pf.experts_used >= 44 && pf.expert_rows_max <= 10, "routing not balanced: %d of 48 experts used, max %d rows",
+              pf.experts_used, pf.expert_rows_max);
+        double by_kind = 0;
+        for (int q = 0; q < DG_PARTS; q++)
+            for (int k = 0; k < DG_OPS_KINDS; k++) by_kind += pf.ops[q][k];
+        CHECK(pf.flops > 0 && fabs(by_kind - pf.flops) <= 1e-9 * pf.flops, "flops by part and kind %.6g, total %.6g", by_kind, pf.flops);
+        printf("tiny: routing %d of 48 experts used, rows per expert %d..%d\n", pf.experts_used, pf.expert_rows_min, pf.expert_rows_max);
+    }
+    if (x && x2 && y && z) {
         int n = L * V, finite = 1, distinct_argmax = 0, prev = -1;
         double sum = 0, sum2 = 0, diff = 0, ref = 0, diff8 = 0;
         for (int i = 0; i < n; i++) {
-            finite &= isfinite(x[i]) && isfinite(y[i]);
+            finite &= isfinite(x[i]) && isfinite(x2[i]) && isfinite(y[i]) && isfinite(z[i]);
             sum += x[i];
             sum2 += (double)x[i] * x[i];
-            diff += ((double)x[i] - y[i]) * ((double)x[i] - y[i]);
-            diff8 += ((double)x[i] - z[i]) * ((double)x[i] - z[i]);
-            ref += (double)x[i] * x[i];
+            diff += ((double)x2[i] - y[i]) * ((double)x2[i] - y[i]);
+            diff8 += ((double)x2[i] - z[i]) * ((double)x2[i] - z[i]);
+            ref += (double)x2[i] * x2[i];
         }
         for (int r = 0; r < L; r++) {
             int am = 0;
@@ -105,11 +128,12 @@ int main(void) {
         CHECK(finite, "non-finite logits");
         CHECK(sd > 0.3 && sd < 20, "logit std %.3f", sd);
         CHECK(distinct_argmax >= L / 4, "argmax hardly varies across the canvas (%d changes)", distinct_argmax);
-        /* Loose: six random layers amplify weight noise (~1.5x per layer measured). */
-        CHECK(rel < 0.6 && rel8 < 0.3 && rel8 < rel, "logits vs bf16: mlx4 %.3f, mlx8 %.3f (relative RMS)", rel, rel8);
-        printf("tiny: logit std %.3f, argmax changes %d/%d, relative RMS vs bf16: mlx4 %.4f, mlx8 %.4f\n", sd, distinct_argmax, L, rel, rel8);
+        /* Loose (measured 0.10 and 0.036): random layers amplify weight noise. */
+        CHECK(rel < 0.3 && rel8 < 0.15 && rel8 < rel, "logits vs bf16: mlx4 %.3f, mlx8 %.3f (relative RMS)", rel, rel8);
+        printf("tiny: logit std %.3f, argmax changes %d/%d, relative RMS vs bf16 (2 layers): mlx4 %.4f, mlx8 %.4f\n", sd, distinct_argmax, L, rel, rel8);
     }
     free(x);
+    free(x2);
     free(y);
     free(z);
     char cmd[400];

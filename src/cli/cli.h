@@ -30,9 +30,6 @@ const char *cli_value(int argc, char **argv, int *i);
 char *cli_read_file(const char *path);
 /* Prints "dgemma: <msg>" for an error and returns exit status 1. */
 int cli_report(const dg_error *err);
-/* Scales the L rows of V logits by one factor so that their mean softmax entropy is about H
- * nats; returns the mean entropy reached (sc_entropy.c). */
-double cli_scale_to_entropy(float *z, int L, int V, double H);
 
 /* The generation knobs shared by run and chat: -1 (have_seed 0) = the model's default. */
 typedef struct cli_gen_opts {

@@ -2,12 +2,15 @@
  * mkmodel have the real shapes). Steps run the real loop: decoder with self-conditioning from
  * the previous step, then the sampler; B canvases share each step. Prints medians. */
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 #include "cli/cli.h"
+#include "cli/sc_entropy.h"
 #include "gen/rng.h"
 
 static double now(void) {
@@ -21,18 +24,33 @@ static int cmp_d(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+/* Share of the peak a part reached: the time its flops need at the peaks of their kinds over
+ * the time it took. */
+static double peak_share(const dg_step_profile *p, int part, double secs, const double *peak) {
+    double ideal = 0;
+    for (int k = 0; k < DG_OPS_KINDS; k++)
+        if (p->ops[part][k] > 0) {
+            if (peak[k] <= 0) return 0;
+            ideal += p->ops[part][k] / peak[k];
+        }
+    return secs > 0 ? ideal / secs : 0;
+}
+
 static void usage(FILE *f) {
     fprintf(f, "usage: dgemma bench -m DIR [--steps K] [--prompt-len P] [--canvases B] [-t N] [--isa c|avx2]\n"
-               "                   [--precise] [--layers N] [--sc-entropy H] [--json]\n"
+               "                   [--precise] [--layers N] [--sc-entropy H] [--synthetic-cache N] [--json]\n"
                "Prefill of P random tokens, then K denoising steps (decoder + sampler) of B canvases in lockstep.\n"
-               "--sc-entropy H scales each step's self-conditioning input to a mean entropy of H nats (untimed).\n");
+               "--sc-entropy H: every step's self-conditioning input is synthetic logits whose softmax has a mean\n"
+               "entropy of H nats per row (0 = one-hot .. ln V = uniform) instead of the previous step's output.\n"
+               "--synthetic-cache N: instead of a prefill, N positions of random K/V in every layer's cache (a step's\n"
+               "cost at a long context without encoding it; no prefill figure).\n");
 }
 
 int cmd_bench(int argc, char **argv) {
     const char *dir = NULL;
-    long steps = 3, plen = 64, B = 1, threads = 0, layers = 0;
+    long steps = 3, plen = 64, B = 1, threads = 0, layers = 0, syn = -1;
     int json = 0, precise = 0, isa = DG_ISA_AUTO;
-    double sc_H = -1, sc_got = 0;
+    double sc_H = -1;           /* < 0: self-conditioning from the previous step */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
 #define VAL() do { if (!(v = cli_value(argc, argv, &i))) return 2; } while (0)
@@ -48,7 +66,8 @@ int cmd_bench(int argc, char **argv) {
             isa = dg_isa_parse(v);
             if (isa < 0) { fprintf(stderr, "dgemma bench: unknown kernel path '%s'\n", v); return 2; }
         }
-        else if (!strcmp(a, "--sc-entropy")) { VAL(); if (!cli_double(a, v, 0, 100, &sc_H)) return 2; }
+        else if (!strcmp(a, "--sc-entropy")) { VAL(); if (!cli_double(a, v, 0, 1e3, &sc_H)) return 2; }
+        else if (!strcmp(a, "--synthetic-cache")) { VAL(); if (!cli_int(a, v, 0, 1 << 20, &syn)) return 2; }
         else if (!strcmp(a, "--precise")) precise = 1;
         else if (!strcmp(a, "--json")) json = 1;
         else { fprintf(stderr, "dgemma bench: unknown option '%s'\n", a); usage(stderr); return 2; }
@@ -67,9 +86,14 @@ int cmd_bench(int argc, char **argv) {
     dg_model_info mi;
     dg_model_get_info(m, &mi);
     const int L = mi.canvas_length, V = mi.vocab_size;
+    if (sc_H > log((double)V)) {
+        fprintf(stderr, "dgemma bench: --sc-entropy %g: above ln V = %.3f, the entropy of the uniform distribution\n", sc_H, log((double)V));
+        dg_model_free(m);
+        return 2;
+    }
+    double sc_beta = 0, sc_got = 0;
     dg_ctx_params cp = {.n_threads = (int)threads, .n_seq = (int)B, .precise = precise, .isa = (dg_isa)isa,
-                        .max_tokens = (int)plen + L + 16};
-    cli_env_ctx(&cp);
+                        .max_tokens = (int)(syn >= 0 ? syn : plen) + L + 16};
     float **buf = calloc((size_t)B, sizeof *buf), **nosc = calloc((size_t)B, sizeof *nosc);
     int32_t **canvas = calloc((size_t)B, sizeof *canvas), *prompt = malloc((size_t)plen * sizeof *prompt);
     int32_t *sampled = malloc((size_t)L * 4), *am = malloc((size_t)L * 4), *next = malloc((size_t)L * 4);
@@ -80,6 +104,12 @@ int cmd_bench(int argc, char **argv) {
     double *samp_t = calloc((size_t)steps, sizeof *samp_t);
     if (!buf || !nosc || !canvas || !prompt || !sampled || !am || !next || !acc || !H || !times || !seqs || !prof || !samp_t) goto out;
     if (dg_ctx_new(m, &cp, &ctx, &err) || dg_sampler_new(L, V, (int)threads, dg_ctx_isa(ctx), &smp, &err)) { cli_report(&err); goto out; }
+    /* the peaks the share-of-peak figures assume: this CPU, this kernel path, these threads */
+    double peak[DG_OPS_KINDS];
+    char cpu[256];
+    int nthr = threads ? (int)threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (dg_isa_peak(dg_ctx_isa(ctx), nthr, 0.1, peak, &err)) { cli_report(&err); goto out; }
+    dg_cpu_name(cpu, sizeof cpu);
     for (int b = 0; b < B; b++) {
         buf[b] = malloc((size_t)L * V * sizeof(float));
         canvas[b] = malloc((size_t)L * sizeof(int32_t));
@@ -90,16 +120,27 @@ int cmd_bench(int argc, char **argv) {
     /* prefill: random ids (the same for every sequence), timed on sequence 0 */
     for (int i = 0; i < plen; i++) prompt[i] = (int32_t)dg_randint(dg_rng(99, 1, 0, 0, (uint64_t)i), (uint32_t)V);
     t0 = now();
-    if (dg_encode(ctx, 0, prompt, (int)plen, NULL, NULL, &err)) { cli_report(&err); goto out; }
+    if (syn >= 0) {
+        for (int b = 0; b < B; b++)
+            if (dg_cache_fill_synthetic(ctx, b, (int)syn, 77, &err)) { cli_report(&err); goto out; }
+    } else {
+        if (dg_encode(ctx, 0, prompt, (int)plen, NULL, NULL, &err)) { cli_report(&err); goto out; }
+    }
     double t_prefill = now() - t0;
-    for (int b = 1; b < B; b++)
+    for (int b = 1; b < B && syn < 0; b++)
         if (dg_encode(ctx, b, prompt, (int)plen, NULL, NULL, &err)) { cli_report(&err); goto out; }
     dg_gen_params gp;
     dg_model_gen_defaults(m, &gp);
     for (int k = 1; k <= steps; k++) {
+        /* untimed: the step consumes its self-conditioning input, so it is made anew */
+        if (sc_H >= 0)
+            for (int b = 0; b < B; b++) {
+                sc_beta = cli_sc_fill(buf[b], L, V, sc_H, 4321 + (uint64_t)b);
+                if (k == 1 && b == 0) sc_got = cli_sc_entropy(buf[b], L, V);
+            }
         double ts = now();
         /* the previous step's processed logits are this step's self-conditioning input */
-        if (dg_decode_step(ctx, (int)B, seqs, (const int32_t *const *)canvas, k > 1 ? buf : nosc, buf, &err)) {
+        if (dg_decode_step(ctx, (int)B, seqs, (const int32_t *const *)canvas, k > 1 || sc_H >= 0 ? buf : nosc, buf, &err)) {
             cli_report(&err);
             goto out;
         }
@@ -115,7 +156,6 @@ int cmd_bench(int argc, char **argv) {
         if (!json)
             fprintf(stderr, "step %d: %.3f s (head %.3f s, self-cond %.3f s, sampler %.3f s)\n", k, times[k - 1],
                     prof[k - 1].head, prof[k - 1].self_cond, samp_t[k - 1]);
-        for (int b = 0; sc_H >= 0 && k < steps && b < B; b++) sc_got = cli_scale_to_entropy(buf[b], L, V, sc_H);
     }
     /* medians; the breakdown is the step closest to the median */
     double *sorted = malloc((size_t)steps * sizeof *sorted);
@@ -130,6 +170,8 @@ int cmd_bench(int argc, char **argv) {
     getrusage(RUSAGE_SELF, &ru);
     double rss_gb = (double)ru.ru_maxrss / (1024.0 * 1024.0);
     double other = p->total - p->attention - p->dense_mlp - p->router - p->experts - p->head - p->self_cond;
+    static const char *part_key[DG_PARTS] = {"attention", "dense_mlp", "router", "experts", "head", "self_cond"};
+    const double part_s[DG_PARTS] = {p->attention, p->dense_mlp, p->router, p->experts, p->head, p->self_cond};
     if (json) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "model", dir);
@@ -138,11 +180,18 @@ int cmd_bench(int argc, char **argv) {
         cJSON_AddBoolToObject(o, "precise", precise);
         cJSON_AddNumberToObject(o, "threads", threads);
         cJSON_AddNumberToObject(o, "canvases", B);
-        if (sc_H >= 0) cJSON_AddNumberToObject(o, "sc_entropy", sc_got);
         cJSON_AddNumberToObject(o, "load_s", t_load);
-        cJSON_AddNumberToObject(o, "prefill_tokens", plen);
-        cJSON_AddNumberToObject(o, "prefill_tokens_per_s", plen / t_prefill);
+        if (syn >= 0) {
+            cJSON_AddNumberToObject(o, "synthetic_cache_positions", syn);
+        } else {
+            cJSON_AddNumberToObject(o, "prefill_tokens", plen);
+            cJSON_AddNumberToObject(o, "prefill_tokens_per_s", plen / t_prefill);
+        }
         cJSON_AddNumberToObject(o, "step_s_median", med);
+        if (sc_H >= 0) {
+            cJSON_AddNumberToObject(o, "sc_entropy_target", sc_H);
+            cJSON_AddNumberToObject(o, "sc_entropy", sc_got);
+        }
         cJSON_AddNumberToObject(o, "attention_s", p->attention);
         cJSON_AddNumberToObject(o, "dense_mlp_s", p->dense_mlp);
         cJSON_AddNumberToObject(o, "router_s", p->router);
@@ -152,6 +201,20 @@ int cmd_bench(int argc, char **argv) {
         cJSON_AddNumberToObject(o, "self_cond_sparse_rows", p->sc_sparse);
         cJSON_AddNumberToObject(o, "sampler_s", samp_t[mi_k]);
         cJSON_AddNumberToObject(o, "other_s", other);
+        cJSON_AddStringToObject(o, "cpu", cpu);
+        cJSON_AddNumberToObject(o, "peak_fp32_gflop_per_s", peak[DG_OPS_FP32] / 1e9);
+        cJSON_AddNumberToObject(o, "peak_int16_gop_per_s", peak[DG_OPS_INT16] / 1e9);
+        cJSON_AddNumberToObject(o, "peak_int8_gop_per_s", peak[DG_OPS_INT8] / 1e9);
+        for (int q = 0; q < DG_PARTS; q++) {
+            char key[64];
+            snprintf(key, sizeof key, "%s_peak_share", part_key[q]);
+            cJSON_AddNumberToObject(o, key, peak_share(p, q, part_s[q], peak));
+        }
+        cJSON_AddNumberToObject(o, "expert_rows_min", p->expert_rows_min);
+        cJSON_AddNumberToObject(o, "expert_rows_mean", p->moe_layers ? (double)p->expert_rows / ((double)p->moe_layers * mi.n_experts) : 0);
+        cJSON_AddNumberToObject(o, "expert_rows_max", p->expert_rows_max);
+        cJSON_AddNumberToObject(o, "experts_used", p->experts_used);
+        cJSON_AddNumberToObject(o, "experts_total", p->moe_layers * mi.n_experts);
         cJSON_AddNumberToObject(o, "weight_gb_per_step", p->weight_bytes / 1e9);
         cJSON_AddNumberToObject(o, "weight_gb_per_s", p->weight_bytes / 1e9 / med);
         cJSON_AddNumberToObject(o, "gflop_per_s", p->flops / 1e9 / med);
@@ -162,14 +225,28 @@ int cmd_bench(int argc, char **argv) {
         cJSON_Delete(o);
     } else {
         printf("model        %s (%d layers, %s%s)\n", dir, mi.n_layers, mi.quantized ? "MLX affine" : "bf16/f32", precise ? ", precise path" : "");
-        printf("kernels      %s, %ld threads, %ld canvas%s per step\n", dg_isa_name(dg_ctx_isa(ctx)), threads, B, B == 1 ? "" : "es");
+        printf("cpu          %s; peak on %d threads (%s loops, as bench/bench_peak): fp32 %.0f, int16 %.0f, int8 %.0f GFLOP/s\n",
+               cpu, nthr, dg_isa_name(dg_ctx_isa(ctx)), peak[DG_OPS_FP32] / 1e9, peak[DG_OPS_INT16] / 1e9, peak[DG_OPS_INT8] / 1e9);
+        printf("kernels      %s, %d threads, %ld canvas%s per step\n", dg_isa_name(dg_ctx_isa(ctx)), nthr, B, B == 1 ? "" : "es");
         printf("load         %.3f s\n", t_load);
-        if (sc_H >= 0) printf("self-cond in mean entropy %.4f nats (last canvas, last step)\n", sc_got);
-        printf("prefill      %ld tokens in %.3f s = %.1f tokens/s\n", plen, t_prefill, plen / t_prefill);
+        if (syn >= 0) printf("cache        %ld SYNTHETIC positions of random K/V (no encoder run, no prefill figure)\n", syn);
+        else printf("prefill      %ld tokens in %.3f s = %.1f tokens/s\n", plen, t_prefill, plen / t_prefill);
         printf("step         %.3f s median of %ld (%.3f s per canvas)\n", med, steps, med / B);
-        printf("  attention  %.3f s\n  dense mlp  %.3f s\n  router     %.3f s\n  experts    %.3f s\n"
-               "  head       %.3f s\n  self-cond  %.3f s (%d of %d rows sparse)\n  sampler    %.3f s\n  other      %.3f s\n",
-               p->attention, p->dense_mlp, p->router, p->experts, p->head, p->self_cond, p->sc_sparse, p->sc_rows, samp_t[mi_k], other);
+        if (sc_H >= 0)
+            printf("sc input     synthetic, mean entropy %.4f nats per row (asked %.4f; logits = %.3f x (spike + noise))\n",
+                   sc_got, sc_H, sc_beta);
+        static const char *part_name[DG_PARTS] = {"attention", "dense mlp", "router", "experts", "head", "self-cond"};
+        for (int q = 0; q < DG_PARTS; q++) {
+            double fl = 0;
+            for (int k = 0; k < DG_OPS_KINDS; k++) fl += p->ops[q][k];
+            printf("  %-10s %.3f s %8.1f GFLOP/s %5.1f%% of peak\n", part_name[q], part_s[q],
+                   part_s[q] > 0 ? fl / 1e9 / part_s[q] : 0.0, 100 * peak_share(p, q, part_s[q], peak));
+        }
+        printf("  sampler    %.3f s\n  other      %.3f s\n", samp_t[mi_k], other);
+        if (p->moe_layers)
+            printf("expert load  rows per expert min %d / mean %.1f / max %d over %d layers; experts used %d of %d\n",
+                   p->expert_rows_min, (double)p->expert_rows / ((double)p->moe_layers * mi.n_experts), p->expert_rows_max,
+                   p->moe_layers, p->experts_used, p->moe_layers * mi.n_experts);
         printf("weights      %.2f GB read per step, %.2f GB/s\n", p->weight_bytes / 1e9, p->weight_bytes / 1e9 / med);
         printf("compute      %.1f GFLOP per step, %.1f GFLOP/s\n", p->flops / 1e9, p->flops / 1e9 / med);
         printf("peak RSS     %.2f GB\n", rss_gb);

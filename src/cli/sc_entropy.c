@@ -1,40 +1,79 @@
-/* --sc-entropy H (bench, compare): the self-conditioning input of a step scaled by one factor so
- * that its rows' mean softmax entropy is H nats. Random synthetic weights give near-uniform
- * logits; a trained model past its first steps gives concentrated ones, and the fast path's
- * cost of the soft embedding depends on how concentrated they are. */
+#include "cli/sc_entropy.h"
 #include <math.h>
-#include "cli/cli.h"
+#include <stdlib.h>
+#include <string.h>
+#include "gen/rng.h"
 
-/* Softmax entropy of beta * z[0..V), in nats. */
-static double row_entropy(const float *z, int V, double beta) {
-    float mx = -INFINITY;
-    for (int v = 0; v < V; v++) if (z[v] > mx) mx = z[v];
-    double s = 0, sz = 0;
-    float b = (float)beta;
-    for (int v = 0; v < V; v++) {
-        float d = b * (z[v] - mx), e = expf(d);
-        s += e;
-        sz += (double)d * e;
-    }
-    return log(s) - sz / s;
+#define LEVELS 256          /* noise levels; level LEVELS is the spike */
+#define SPIKE 2.0
+
+static double level_u(int q) { return q == LEVELS ? SPIKE : (double)q / (LEVELS - 1); }
+
+/* Noise level of token v of a row: byte v % 8 of one hash per 8 tokens. */
+static int level(uint64_t row_key, int v) {
+    return (int)((dg_mix64(row_key + DG_RNG_GOLDEN * (uint64_t)(v / 8 + 1)) >> (8 * (v % 8))) & 0xff);
 }
 
-static double mean_entropy(const float *z, int L, int V, int every, double beta) {
-    double h = 0;
-    int n = 0;
-    for (int i = 0; i < L; i += every, n++) h += row_entropy(z + (size_t)i * V, V, beta);
-    return h / n;
+static uint64_t row_key(uint64_t seed, int r) { return dg_mix64(seed + DG_RNG_GOLDEN * (uint64_t)(r + 1)); }
+
+/* Entropy of softmax(beta * u) for a row given as counts per level: log Z - beta E[u]. The
+ * histogram makes each bisection step O(levels), not O(V). */
+static double hist_entropy(const int *cnt, double beta) {
+    double z = 0, zu = 0;
+    for (int q = 0; q <= LEVELS; q++) {
+        if (!cnt[q]) continue;
+        double u = level_u(q), w = cnt[q] * exp(beta * (u - SPIKE));
+        z += w;
+        zu += w * u;
+    }
+    return log(z) + beta * SPIKE - beta * zu / z;
 }
 
-double cli_scale_to_entropy(float *z, int L, int V, double H) {
-    /* entropy falls monotonically with beta: bisect log(beta) on 32 of the rows */
-    int every = L > 32 ? L / 32 : 1;
-    double lo = log(1e-4), hi = log(1e6);
-    for (int it = 0; it < 40; it++) {
-        double mid = 0.5 * (lo + hi);
-        if (mean_entropy(z, L, V, every, exp(mid)) > H) lo = mid; else hi = mid;
+double cli_sc_fill(float *z, int L, int V, double H, uint64_t seed) {
+    int *cnt = calloc((size_t)L * (LEVELS + 1), sizeof *cnt);
+    if (!cnt) return 0;
+    for (int r = 0; r < L; r++) {
+        uint64_t k = row_key(seed, r);
+        int spike = dg_randint(dg_mix64(k), (uint32_t)V);
+        for (int v = 0; v < V; v++) cnt[(size_t)r * (LEVELS + 1) + (v == spike ? LEVELS : level(k, v))]++;
     }
-    float beta = (float)exp(0.5 * (lo + hi));
-    for (size_t k = 0; k < (size_t)L * V; k++) z[k] *= beta;
-    return mean_entropy(z, L, V, 1, 1.0);
+    /* the entropy falls monotonically with beta (dH/dbeta = -beta Var[u]) */
+    double lo = 0, hi = 1;
+    for (;;) {
+        double m = 0;
+        for (int r = 0; r < L; r++) m += hist_entropy(cnt + (size_t)r * (LEVELS + 1), hi);
+        if (m / L <= H || hi > 1e6) break;
+        lo = hi;
+        hi *= 2;
+    }
+    for (int it = 0; it < 100; it++) {
+        double mid = 0.5 * (lo + hi), m = 0;
+        for (int r = 0; r < L; r++) m += hist_entropy(cnt + (size_t)r * (LEVELS + 1), mid);
+        if (m / L > H) lo = mid; else hi = mid;
+    }
+    free(cnt);
+    double beta = 0.5 * (lo + hi);
+    for (int r = 0; r < L; r++) {
+        uint64_t k = row_key(seed, r);
+        int spike = dg_randint(dg_mix64(k), (uint32_t)V);
+        float *zr = z + (size_t)r * V;
+        for (int v = 0; v < V; v++) zr[v] = (float)(beta * level_u(v == spike ? LEVELS : level(k, v)));
+    }
+    return beta;
+}
+
+double cli_sc_entropy(const float *z, int L, int V) {
+    double tot = 0;
+    for (int r = 0; r < L; r++) {
+        const float *zr = z + (size_t)r * V;
+        double mx = zr[0], s = 0, su = 0;
+        for (int v = 1; v < V; v++) if (zr[v] > mx) mx = zr[v];
+        for (int v = 0; v < V; v++) {
+            double e = exp((double)zr[v] - mx);
+            s += e;
+            su += e * ((double)zr[v] - mx);
+        }
+        tot += log(s) - su / s;
+    }
+    return tot / L;
 }

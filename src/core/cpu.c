@@ -1,5 +1,6 @@
 #include "core/cpu.h"
 #include "core/error.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #if defined(__x86_64__) || defined(__i386__)
@@ -85,4 +86,21 @@ int dg_isa_parse(const char *s) {
     for (size_t i = 0; i < sizeof isa_names / sizeof *isa_names; i++)
         if (isa_names[i] && !strcmp(s, isa_names[i])) return (int)i;
     return -1;
+}
+
+const char *dg_cpu_name(char *buf, size_t n) {
+    snprintf(buf, n, "unknown CPU");
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f) return buf;
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        char *colon = strchr(line, ':');
+        if (strncmp(line, "model name", 10) || !colon) continue;
+        colon += 1 + (colon[1] == ' ');
+        colon[strcspn(colon, "\n")] = 0;
+        snprintf(buf, n, "%s", colon);
+        break;
+    }
+    fclose(f);
+    return buf;
 }

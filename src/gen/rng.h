@@ -3,20 +3,11 @@
 #ifndef DG_GEN_RNG_H
 #define DG_GEN_RNG_H
 #include <stdint.h>
+#include "core/hash.h"
 
 enum { DG_RNG_INIT = 1, DG_RNG_SAMPLE = 2, DG_RNG_RENOISE = 3 };
 
-#define DG_RNG_GOLDEN 0x9E3779B97F4A7C15ull
-
-/* SplitMix64 finaliser. */
-static inline uint64_t dg_mix64(uint64_t z) {
-    z ^= z >> 30;
-    z *= 0xBF58476D1CE4E5B9ull;
-    z ^= z >> 27;
-    z *= 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    return z;
-}
+#define DG_RNG_GOLDEN DG_GOLDEN64
 
 static inline uint64_t dg_rng(uint64_t seed, uint64_t purpose, uint64_t canvas, uint64_t step, uint64_t pos) {
     uint64_t h = seed;

@@ -37,6 +37,7 @@ typedef void (*dg_pack_fn)(const dg_mat *W, int r0, int nr, int k0, int kc, floa
 
 struct dg_qpath {
     const char *name;
+    dg_ops ops;         /* the kind of arithmetic it does (benchmarks' share of peak) */
     /* 1: error per product well above 1e-4 relative (int8 activations): taken on its own only
      * when the context allows lossy paths (dg_kernels.lossy). */
     int lossy;
@@ -55,6 +56,13 @@ struct dg_qpath {
     size_t (*scratch_bytes)(int cols);
 };
 
+/* A register-resident loop of one kind's inner instructions: runs `reps` times, returns the
+ * ops done (dg_isa_peak). */
+typedef double (*dg_peak_fn)(long reps);
+/* ops/s of fn run on n_threads threads at once for about `seconds`, summed over the threads,
+ * each per second of its own CPU time (kernels/peak.c). */
+double dg_peak_rate(dg_peak_fn fn, int n_threads, double seconds);
+
 typedef struct dg_isa_table {
     dg_isa isa;
     int mr;                          /* rows per micro-kernel call, <= DG_MR_MAX */
@@ -67,6 +75,7 @@ typedef struct dg_isa_table {
     void (*softcap)(float *z, int n, double cap);
     void (*softmax)(float *p, int n);
     dg_row_fn sample_row;
+    const dg_peak_fn *peak;          /* [DG_OPS_KINDS], entries NULL where none; NULL: none */
 } dg_isa_table;
 
 /* The table of `isa` if this build has it (whatever the CPU), else NULL. */

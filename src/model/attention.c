@@ -1,11 +1,15 @@
-/* Attention as two GEMMs per (head, block of query rows): scores = Q Kᵀ against the cache
- * laid out [kv_head][pos][D], masked softmax, then out = P V with V transposed once per layer.
- * Scale 1.0 (the q/k norms replace 1/sqrt(D)); GQA: query head h reads kv head h / (nq / nkv). */
+/* Attention as two GEMMs per (kv head, block of query rows): the query heads that share a kv
+ * head (GQA) are stacked into one activation block, so each packing of the cached K (and of
+ * Vᵀ) serves all of them; scores = Q Kᵀ against the cache laid out [kv_head][pos][D], masked
+ * softmax (the table's vector one on the fast path), then out = P V with V transposed once per layer, in
+ * parallel. Scale 1.0 (the q/k norms replace 1/sqrt(D)); query head h reads kv head
+ * h / (nq / nkv). */
 #include "model/attention.h"
 #include <math.h>
 #include <string.h>
 #include "kernels/ops.h"
 #include "model/forward.h"
+#include "kernels/isa.h"
 
 typedef struct att_job {
     const dg_pass *ps;
@@ -14,7 +18,22 @@ typedef struct att_job {
     dg_kv *kv;
     int nk;             /* keys: cache entries (+ staged canvas rows in the decoder) */
     int key_pos0;       /* absolute position of key 0 */
+    int rb;             /* query rows per task: att_rows / heads per kv head */
 } att_job;
+
+/* The reference path's softmax over one row's visible keys: libm expf, double sum (the
+ * goldens were checked with it; the fast path takes the table's vector softmax). */
+static void precise_softmax(float *s, int n) {
+    float mx = -INFINITY;
+    for (int t = 0; t < n; t++) if (s[t] > mx) mx = s[t];
+    double sum = 0;
+    for (int t = 0; t < n; t++) {
+        s[t] = expf(s[t] - mx);
+        sum += s[t];
+    }
+    float inv = (float)(1.0 / sum);
+    for (int t = 0; t < n; t++) s[t] *= inv;
+}
 
 static void att_task(void *user, int task, int thread) {
     att_job *j = user;
@@ -22,35 +41,57 @@ static void att_task(void *user, int task, int thread) {
     const dg_layer *L = j->L;
     const dg_config *cfg = &c->m->cfg;
     int nq = cfg->n_heads, D = L->D, group = nq / L->n_kv, qd = nq * D, nk = j->nk;
-    int h = task % nq, r0 = (task / nq) * DG_ATT_ROWS;
-    int rows = j->sp->rows - r0 < DG_ATT_ROWS ? j->sp->rows - r0 : DG_ATT_ROWS;
-    int g = h / group, row0 = j->sp->row0 + r0;
+    int nblk = (j->sp->rows + j->rb - 1) / j->rb;
+    int g = task / nblk, r0 = (task % nblk) * j->rb;
+    int rows = j->sp->rows - r0 < j->rb ? j->sp->rows - r0 : j->rb, n = group * rows;
+    int row0 = j->sp->row0 + r0;
     dg_mat K = {.kind = DG_W_F32, .rows = nk, .cols = D, .w = (const uint8_t *)dg_kv_k(j->kv, g),
                 .w_stride = (size_t)D * sizeof(float)};
     dg_mat VT = {.kind = DG_W_F32, .rows = D, .cols = nk, .w = (const uint8_t *)(c->att_vt + (size_t)g * D * nk),
                  .w_stride = (size_t)nk * sizeof(float)};
-    float *S = c->att_scratch[thread];
-    dg_gemm_rows(&c->k, thread, &K, 0, nk, c->q + (size_t)row0 * qd + (size_t)h * D, rows, qd, S, nk);
-    for (int i = 0; i < rows; i++) {
-        float *s = S + (size_t)i * nk;
+    /* scratch: scores [n][nk], stacked queries [n][D], outputs [n][D]; row hh * rows + i is
+     * query head g * group + hh of row i */
+    float *S = c->att_scratch[thread], *Xq = S + (size_t)c->att_rows * c->att_keys, *O = Xq + (size_t)c->att_rows * D;
+    for (int hh = 0; hh < group; hh++)
+        for (int i = 0; i < rows; i++)
+            memcpy(Xq + ((size_t)hh * rows + i) * D, c->q + (size_t)(row0 + i) * qd + (size_t)(g * group + hh) * D,
+                   (size_t)D * sizeof *Xq);
+    dg_gemm_rows(&c->k, thread, &K, 0, nk, Xq, n, D, S, nk);
+    for (int r = 0; r < n; r++) {
+        float *s = S + (size_t)r * nk;
         int lo = 0, hi = nk;        /* visible keys [lo, hi) */
         if (!j->ps->decoder) {
-            int qpos = j->sp->pos0 + r0 + i;
+            int qpos = j->sp->pos0 + r0 + r % rows;
             hi = qpos - j->key_pos0 + 1;
             if (!L->full && qpos - cfg->window + 1 - j->key_pos0 > lo) lo = qpos - cfg->window + 1 - j->key_pos0;
         }
-        float mx = -INFINITY;
-        for (int t = lo; t < hi; t++) if (s[t] > mx) mx = s[t];
-        double sum = 0;
-        for (int t = 0; t < nk; t++) {
-            float e = t >= lo && t < hi ? expf(s[t] - mx) : 0.0f;
-            s[t] = e;
-            sum += e;
-        }
-        float inv = (float)(1.0 / sum);
-        for (int t = lo; t < hi; t++) s[t] *= inv;
+        memset(s, 0, (size_t)lo * sizeof *s);
+        if (c->k.precise) precise_softmax(s + lo, hi - lo);
+        else c->k.t->softmax(s + lo, hi - lo);
+        memset(s + hi, 0, (size_t)(nk - hi) * sizeof *s);
     }
-    dg_gemm_rows(&c->k, thread, &VT, 0, D, S, rows, nk, c->att + (size_t)row0 * qd + (size_t)h * D, qd);
+    dg_gemm_rows(&c->k, thread, &VT, 0, D, S, n, nk, O, D);
+    for (int hh = 0; hh < group; hh++)
+        for (int i = 0; i < rows; i++)
+            memcpy(c->att + (size_t)(row0 + i) * qd + (size_t)(g * group + hh) * D, O + ((size_t)hh * rows + i) * D,
+                   (size_t)D * sizeof *O);
+}
+
+/* Vᵀ of one kv head, keys [t0, t0 + VT_KEYS): 16 dims at a time, so that reads and writes
+ * both run along rows. */
+#define VT_KEYS 256
+typedef struct vt_job { const dg_kv *kv; float *vt; int D, nk, nblk; } vt_job;
+
+static void vt_task(void *user, int task, int thread) {
+    vt_job *j = user;
+    int g = task / j->nblk, t0 = (task % j->nblk) * VT_KEYS, t1 = t0 + VT_KEYS < j->nk ? t0 + VT_KEYS : j->nk, D = j->D;
+    const float *V = dg_kv_v(j->kv, g);
+    float *VT = j->vt + (size_t)g * D * j->nk;
+    for (int d0 = 0; d0 < D; d0 += 16) {
+        int d1 = d0 + 16 < D ? d0 + 16 : D;
+        for (int t = t0; t < t1; t++)
+            for (int d = d0; d < d1; d++) VT[(size_t)d * j->nk + t] = V[(size_t)t * D + d];
+    }
 }
 
 /* Reads q, kn, vn of the pass (post norm and RoPE), writes att. Encoder: the new K/V are
@@ -64,7 +105,7 @@ static void attend(const dg_pass *ps, int li) {
         const dg_span *sp = &ps->sp[s];
         dg_seq *seq = &c->seqs[sp->seq];
         dg_kv *kv = &seq->kv[li];
-        att_job j = {ps, L, sp, kv, kv->n, 0};
+        att_job j = {ps, L, sp, kv, kv->n, 0, c->att_rows / (nq / nkv)};
         if (ps->decoder) {
             /* stage the canvas K/V after the cache entries; kv->n stays: nothing is committed */
             dg_kv_stage(kv, c->kn + (size_t)sp->row0 * kvd, c->vn + (size_t)sp->row0 * kvd, sp->rows);
@@ -73,14 +114,12 @@ static void attend(const dg_pass *ps, int li) {
         } else {
             j.key_pos0 = seq->len - (kv->n - sp->rows);
         }
-        for (int g = 0; g < nkv; g++) {
-            const float *V = dg_kv_v(kv, g);
-            float *VT = c->att_vt + (size_t)g * D * j.nk;
-            for (int t = 0; t < j.nk; t++)
-                for (int d = 0; d < D; d++) VT[(size_t)d * j.nk + t] = V[(size_t)t * D + d];
-        }
-        dg_pool_run(c->pool, nq * ((sp->rows + DG_ATT_ROWS - 1) / DG_ATT_ROWS), att_task, &j);
-        c->prof.flops += 4.0 * nq * sp->rows * (double)j.nk * D;   /* Q K^T and P V */
+        vt_job vj = {kv, c->att_vt, D, j.nk, (j.nk + VT_KEYS - 1) / VT_KEYS};
+        dg_pool_run(c->pool, nkv * vj.nblk, vt_task, &vj);
+        dg_pool_run(c->pool, nkv * ((sp->rows + j.rb - 1) / j.rb), att_task, &j);
+        double fl = 4.0 * nq * sp->rows * (double)j.nk * D;   /* Q K^T and P V, fp32 kernels */
+        c->prof.flops += fl;
+        c->prof.ops[DG_PART_ATTENTION][DG_OPS_FP32] += fl;
     }
 }
 

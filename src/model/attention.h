@@ -4,7 +4,8 @@
 #define DG_MODEL_ATTENTION_H
 #include "model/context.h"
 
-/* Query rows per attention task: sizes the per-thread score scratch. */
-#define DG_ATT_ROWS 48
+/* Stacked query rows (heads sharing a kv head x rows) per attention task: sizes the
+ * per-thread scratch (at least the heads of one kv head: ctx->att_rows). */
+#define DG_ATT_ROWS 128
 
 #endif

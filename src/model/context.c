@@ -69,13 +69,15 @@ dg_status dg_ctx_new(const dg_model *m, const dg_ctx_params *p, dg_ctx **out, dg
     c->sc_idx = calloc((size_t)cfg->canvas * DG_SC_CAP, sizeof *c->sc_idx);
     c->sc_cnt = calloc((size_t)cfg->canvas, sizeof *c->sc_cnt);
     if (!c->sc_idx || !c->sc_cnt) ok = 0;
+    c->att_keys = c->max_tokens + R;
+    c->att_rows = imax(DG_ATT_ROWS, cfg->n_heads);
     c->exp_scratch = calloc((size_t)c->n_threads, sizeof(float *));
     c->att_scratch = calloc((size_t)c->n_threads, sizeof(float *));
     if (!c->route_idx || !c->exp_count || !c->exp_rows || !c->inv_freq_s || !c->inv_freq_f ||
         !c->exp_scratch || !c->att_scratch) ok = 0;
     for (int t = 0; ok && t < c->n_threads; t++) {
         c->exp_scratch[t] = falloc((size_t)R * (2 * (size_t)H + 3 * (size_t)Ie), &ok);
-        c->att_scratch[t] = falloc((size_t)DG_ATT_ROWS * ((size_t)c->max_tokens + (size_t)R), &ok);
+        c->att_scratch[t] = falloc((size_t)c->att_rows * ((size_t)c->att_keys + 2 * (size_t)Dmax), &ok);
     }
     if (ok) {
         /* inv_freq[j] = 1 / theta^(2j / D); proportional RoPE: only the first pairs rotate,

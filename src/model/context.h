@@ -33,7 +33,10 @@ struct dg_ctx {
     float *router_logits;       /* [max_rows, E] */
     int *exp_count, *exp_rows;  /* per expert: count; rows list [E][max_rows] as (row*K + slot) */
     float **exp_scratch;        /* per thread: gathered rows + gate_up + act */
-    float **att_scratch;        /* per thread: scores of a block of query rows over all keys */
+    float **att_scratch;        /* per thread: scores of att_rows query rows over att_keys
+                                   keys, those queries and their outputs (Dmax wide) */
+    int att_rows;               /* DG_ATT_ROWS, or the heads of one kv head if more */
+    int att_keys;               /* most keys a layer attends: max_tokens + max_rows */
     float *att_vt;              /* V transposed for one layer: [n_kv][D][keys] */
     int *sc_idx, *sc_cnt;       /* fast path: per canvas row, the tokens of a sparse soft
                                    embedding row [canvas][DG_SC_CAP] and their count (-1 dense) */
@@ -42,6 +45,7 @@ struct dg_ctx {
     dg_tap_fn tap;
     void *tap_user;
     dg_step_profile prof;
+    int part;                   /* DG_PART_*: where the pass is, for the profile's flops */
 };
 
 /* Most tokens a soft-embedding row is summed over sparsely (vocab.c): a sparse row costs about

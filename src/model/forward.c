@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 #include "core/error.h"
+#include "kernels/isa.h"
 #include "kernels/ops.h"
 #include "model/forward.h"
 
@@ -21,9 +22,18 @@ static double lap(double *t) {
     return d;
 }
 
+/* Flops of a product with W, counted in the current part by the kind of kernel W gets. */
+void dg_count_flops(dg_ctx *c, const dg_mat *W, double flops) {
+    const dg_qpath *p = dg_gemm_qpath(&c->k, W);
+    c->prof.flops += flops;
+    c->prof.ops[c->part][p ? p->ops : DG_OPS_FP32] += flops;
+}
+
+/* Every weight product of the pass goes through here, so the profile counts flops and the
+ * bytes of weights read. */
 void dg_mm(dg_ctx *c, const dg_mat *W, const float *X, int n, int ldx, float *Y, int ldy) {
     dg_gemm(&c->k, c->pool, W, X, n, ldx, Y, ldy);
-    c->prof.flops += 2.0 * n * W->rows * W->cols;
+    dg_count_flops(c, W, 2.0 * n * W->rows * W->cols);
     c->prof.weight_bytes += (double)dg_mat_bytes(W);
 }
 
@@ -83,16 +93,20 @@ static void layer_forward(const dg_pass *ps, int li) {
     dg_ctx *c = ps->c;
     dg_step_profile *pr = &c->prof;
     double t = now();
+    c->part = DG_PART_ATTENTION;
     dg_attention_qkv(ps, li);
     if (!ps->decoder) commit_kv(ps, li);
     /* the encoder's output after the last K/V is never used */
     if (!ps->decoder && li == c->m->n_layers - 1 && !c->tap) { pr->attention += lap(&t); return; }
     dg_attention_out(ps, li);
     pr->attention += lap(&t);
+    c->part = DG_PART_DENSE_MLP;
     dg_dense_mlp(ps, li);
     pr->dense_mlp += lap(&t);
+    c->part = DG_PART_ROUTER;
     dg_moe_route(ps, li);
     pr->router += lap(&t);
+    c->part = DG_PART_EXPERTS;
     dg_moe_experts(ps, li);
     pr->experts += lap(&t);
     layer_output(ps, li);
@@ -139,6 +153,7 @@ dg_status dg_forward_decode(dg_ctx *c, int n_seq, const int *seqs, const int32_t
     for (int s = 0; s < n_seq; s++) sp[s] = (dg_span){seqs[s], s * L, L, c->seqs[seqs[s]].len};
     dg_pass ps = {c, sp, n_seq, S, 1};
 
+    c->part = DG_PART_SELF_COND;
     dg_decoder_input(c, n_seq, canvases, sc);
     c->prof.self_cond = lap(&t);
     tap(c, "dec.x0", -1, c->x, S, cfg->hidden, 0);
@@ -147,6 +162,7 @@ dg_status dg_forward_decode(dg_ctx *c, int n_seq, const int *seqs, const int32_t
     for (int li = 0; li < m->n_layers; li++) layer_forward(&ps, li);
 
     lap(&t);
+    c->part = DG_PART_HEAD;
     dg_head(c, n_seq, logits);
     for (int s = 0; c->tap && s < n_seq; s++) tap(c, "dec.prelogits", -1, logits[s], L, cfg->vocab, 0);
     dg_softcap_logits(c, n_seq, logits);

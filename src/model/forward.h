@@ -8,6 +8,9 @@
 /* Y = X Wᵀ (n rows): every weight product of the pass goes through here, so the profile
  * counts its flops and weight bytes. */
 void dg_mm(dg_ctx *c, const dg_mat *W, const float *X, int n, int ldx, float *Y, int ldy);
+/* Adds flops of a product with W to the profile, in the current part (c->part), by the kind of
+ * kernel W gets; for products that bypass dg_mm. */
+void dg_count_flops(dg_ctx *c, const dg_mat *W, double flops);
 
 /* Y = down(gelu(gate X) * up X) for S rows of width hidden; c->g, c->u are the scratch. */
 void dg_gated_mlp(dg_ctx *c, const dg_mat *gate, const dg_mat *up, const dg_mat *down,

@@ -39,6 +39,20 @@ static void route_rows(dg_ctx *c, const dg_layer *L, int S) {
     }
 }
 
+/* The step's expert load, for benchmarks: a synthetic checkpoint must route like a trained,
+ * load-balanced one for the step's cost to mean anything. */
+static void expert_load(dg_ctx *c, int E) {
+    dg_step_profile *p = &c->prof;
+    for (int e = 0; e < E; e++) {
+        int n = c->exp_count[e];
+        if (!p->moe_layers || n < p->expert_rows_min) p->expert_rows_min = n;
+        if (!p->moe_layers || n > p->expert_rows_max) p->expert_rows_max = n;
+        p->experts_used += n > 0;
+        p->expert_rows += n;
+    }
+    p->moe_layers++;
+}
+
 void dg_moe_route(const dg_pass *ps, int li) {
     dg_ctx *c = ps->c;
     const dg_layer *L = &c->m->layers[li];
@@ -51,6 +65,7 @@ void dg_moe_route(const dg_pass *ps, int li) {
     }
     dg_mm(c, &L->router, c->h1, S, H, c->router_logits, c->m->cfg.n_experts);
     route_rows(c, L, S);
+    if (ps->decoder) expert_load(c, c->m->cfg.n_experts);
 }
 
 typedef struct moe_job {
@@ -87,7 +102,8 @@ void dg_moe_experts(const dg_pass *ps, int li) {
     for (int e = 0; e < E; e++)     /* the experts' products bypass dg_mm: count them here */
         if (c->exp_count[e]) {
             const dg_mat *gu = &L->exp_gate_up[e], *dn = &L->exp_down[e];
-            c->prof.flops += 2.0 * c->exp_count[e] * ((double)gu->rows * gu->cols + (double)dn->rows * dn->cols);
+            dg_count_flops(c, gu, 2.0 * c->exp_count[e] * gu->rows * (double)gu->cols);
+            dg_count_flops(c, dn, 2.0 * c->exp_count[e] * dn->rows * (double)dn->cols);
             c->prof.weight_bytes += (double)(dg_mat_bytes(gu) + dg_mat_bytes(dn));
         }
     for (int i = 0; i < S; i++) {

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/hash.h"
 #include "core/numeric.h"
 #include "core/strbuf.h"
 
@@ -44,12 +45,6 @@ typedef struct gen {
     float mean, amp;            /* uniform on [mean − amp, mean + amp) */
 } gen;
 
-static inline uint64_t mix64(uint64_t z) {
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 typedef struct gen_src {
     gen g;
     int64_t K;
@@ -64,7 +59,7 @@ static inline float bf16_rne(float f) {
     return f;
 }
 
-/* Element e: 16-bit lane e%4 of mix64(key + (e/4)·φ), as a signed fraction; bf16-rounded so
+/* Element e: 16-bit lane e%4 of dg_mix64(key + (e/4)·φ), as a signed fraction; bf16-rounded so
  * that the quantized variants quantize exactly the values the bf16 variant stores. */
 static inline float lane(const gen_src *s, uint64_t w, unsigned l, float a) {
     return bf16_rne(s->g.mean + a * (float)(int16_t)(uint16_t)(w >> (16 * l)));
@@ -74,21 +69,21 @@ static void gen_rows_k(const void *src, int64_t row0, int64_t nrows, float *out)
     const gen_src *s = src;
     const float a = s->g.amp / 32768.0f;
     uint64_t e = (uint64_t)(row0 * s->K), end = e + (uint64_t)(nrows * s->K);
-    for (; e < end && (e & 3); e++) *out++ = lane(s, mix64(s->g.key + (e >> 2) * 0x9e3779b97f4a7c15ull), (unsigned)(e & 3), a);
+    for (; e < end && (e & 3); e++) *out++ = lane(s, dg_mix64(s->g.key + (e >> 2) * 0x9e3779b97f4a7c15ull), (unsigned)(e & 3), a);
     for (; e + 4 <= end; e += 4, out += 4) {
-        uint64_t w = mix64(s->g.key + (e >> 2) * 0x9e3779b97f4a7c15ull);
+        uint64_t w = dg_mix64(s->g.key + (e >> 2) * 0x9e3779b97f4a7c15ull);
         out[0] = lane(s, w, 0, a);
         out[1] = lane(s, w, 1, a);
         out[2] = lane(s, w, 2, a);
         out[3] = lane(s, w, 3, a);
     }
-    for (; e < end; e++) *out++ = lane(s, mix64(s->g.key + (e >> 2) * 0x9e3779b97f4a7c15ull), (unsigned)(e & 3), a);
+    for (; e < end; e++) *out++ = lane(s, dg_mix64(s->g.key + (e >> 2) * 0x9e3779b97f4a7c15ull), (unsigned)(e & 3), a);
 }
 
 static uint64_t name_key(uint64_t seed, const char *name) {
     uint64_t h = 0xcbf29ce484222325ull;     /* FNV-1a */
     for (const char *p = name; *p; p++) h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
-    return mix64(h ^ mix64(seed + 0x9e3779b97f4a7c15ull));
+    return dg_mix64(h ^ dg_mix64(seed + 0x9e3779b97f4a7c15ull));
 }
 
 /* ---------------------------------------------------------------- tensor list */
@@ -158,6 +153,15 @@ static void mat(plan *pl, const char *module, int bare, int ndim, const int64_t 
     }
 }
 
+/* Score std of the attention softmax. With diffuse attention (std 1) every query averages
+ * nearly the same keys, so the residual rows share a large common component (~20% of their
+ * energy after one layer, ~40% after two); top-8 routing of 128 on such rows sends most rows to
+ * the same few experts (max 133 rows, 237 of 256 experts in use on 2 layers of the 26b preset).
+ * A trained model routes load-balanced; at std 4 the common share of the attention output falls
+ * as exp(-std^2) and routing spreads like the mean-centred ideal (2 layers: 4..29 rows per
+ * expert, all used). The price: a sharper, more chaotic random model. */
+#define ATT_SCORE_STD 4.0
+
 static void build(plan *pl, const geom *g) {
     char m[256];
     const int64_t H = g->hidden, V = g->vocab, E = g->n_experts;
@@ -172,8 +176,8 @@ static void build(plan *pl, const geom *g) {
         if (!full) mat(pl, P("self_attn.v_proj"), 0, 2, (int64_t[]){nkv * D, H}, 1.0);
         mat(pl, P("self_attn.o_proj"), 0, 2, (int64_t[]){H, nq * D}, 1.0);
         /* Attention has scale 1 on RMS-normed q, k: with unit norm weights the scores would have
-         * std sqrt(D) (near one-hot softmax, a chaotic model). D^-1/4 each gives std ≈ 1. */
-        float qk = (float)pow((double)D, -0.25);
+         * std sqrt(D). sqrt(ATT_SCORE_STD) D^-1/4 each gives std ATT_SCORE_STD. */
+        float qk = (float)(sqrt(ATT_SCORE_STD) * pow((double)D, -0.25));
         vec(pl, P("self_attn.q_norm.weight"), D, qk, 0.1f * qk);
         vec(pl, P("self_attn.k_norm.weight"), D, qk, 0.1f * qk);
         static const char *norms[] = {"input_layernorm", "post_attention_layernorm", "pre_feedforward_layernorm",

@@ -70,14 +70,14 @@ check "server log clean (no sanitizer report)" $(grep -qE 'AddressSanitizer|Leak
 check "request log lines" $(grep -q 'dgemma serve: POST /v1/chat/completions 200 prompt=[1-9][0-9]* completion=[0-9]* canvases=[0-9]* steps=[0-9]* finish=' $LOG && echo 1)
 check "throughput lines while busy" $(grep -q 'steps/s, .* tokens/s over' $LOG && echo 1)
 
-# Quiet servers (their steps take ~0.1 s here, more under ASan on a busy machine). The
-# per-request deadline: 16 canvases of 8 steps outlast 6 s; the request is cut with what it
-# committed.
+# Quiet servers. Requests are made long enough (16 canvases of 64 or 32 steps) that they outlast
+# the deadline and the grace on a fast machine too: the tests must not depend on a step's speed.
+# The per-request deadline: the request is cut with what it committed.
 LOG2=$B/tests/server2.log
 start $LOG2 --request-timeout 6 --quiet
 LONG='{"prompt":[2,5,6],"max_tokens":256,"stability_threshold":0,"max_denoising_steps":'
 field() { node -e 'const d=JSON.parse(require("fs").readFileSync(0,"utf8")); console.log(eval(process.argv[1]))' "$1"; }
-out=$(curl -s --max-time 300 $URL/v1/completions -d "${LONG}8}")
+out=$(curl -s --max-time 300 $URL/v1/completions -d "${LONG}64}")
 check "deadline: cut with what it committed (finish length)" $(printf "%s" "$out" | field 'd.choices[0].finish_reason === "length" && d.usage.completion_tokens < 256 && d.dgemma.canvases < 16 ? 1 : 0')
 check "--quiet: no request log" $(grep -q 'dgemma serve: POST' $LOG2 || echo 1)
 kill -TERM $PID
@@ -87,7 +87,7 @@ wait $PID
 LOG3=$B/tests/server3.log
 start $LOG3 --grace 2 --quiet
 S3=$B/tests/server3.sse
-curl -sN --max-time 300 $URL/v1/completions -d "${LONG}4,\"stream\":true}" >$S3 &
+curl -sN --max-time 300 $URL/v1/completions -d "${LONG}32,\"stream\":true}" >$S3 &
 CURL=$!
 for i in $(seq 1 1200); do grep -q '"text":"[^"]' $S3 && break; sleep 0.05; done
 kill -TERM $PID

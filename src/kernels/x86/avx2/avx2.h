@@ -15,5 +15,7 @@ void dg_sample_row_avx2(const float *logits, float *pl, int V, double invT, doub
 /* Integer paths for MLX affine 4/8-bit weights: int16 activations (near-exact, the default for
  * 4-bit) and int8 activations (lossy). */
 extern const dg_qpath dg_qpath_int16_avx2, dg_qpath_int8_avx2;
+/* Peak loops of those kernels' inner instructions (peak.c). */
+extern const dg_peak_fn dg_peak_avx2[DG_OPS_KINDS];
 
 #endif

@@ -244,7 +244,7 @@ static size_t scratch16(int cols) {
 /* 8-bit weights are served on request only: the kernel measured 7-9% faster than the fp32 path
  * there (q_proj and head shapes), under the 10% a quantized default must buy. */
 const dg_qpath dg_qpath_int16_avx2 = {
-    .name = "int16", .lossy = 0, .serves = dg_affine_blocked, .chosen = chosen16,
+    .name = "int16", .ops = DG_OPS_INT16, .lossy = 0, .serves = dg_affine_blocked, .chosen = chosen16,
     .act_bytes = act_bytes16, .act_init = act_init16, .quantize = quantize16, .rows = rows16,
     .scratch_bytes = scratch16,
 };

@@ -299,7 +299,7 @@ static size_t scratch8(int cols) {
 
 /* The 8-bit int8 kernel (~15% over the fp32 path) is not worth its error as a default. */
 const dg_qpath dg_qpath_int8_avx2 = {
-    .name = "int8", .lossy = 1, .serves = dg_affine_blocked, .chosen = chosen8,
+    .name = "int8", .ops = DG_OPS_INT8, .lossy = 1, .serves = dg_affine_blocked, .chosen = chosen8,
     .act_bytes = act_bytes8, .act_init = act_init8, .quantize = quantize8, .rows = rows_q8,
     .scratch_bytes = scratch8,
 };

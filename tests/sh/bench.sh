@@ -1,0 +1,28 @@
+# dgemma bench on a tiny synthetic checkpoint: the figures it prints are computed from what it
+# ran. --sc-entropy: the entropy measured directly on the fed logits (not by the bisection's
+# histogram) matches the target; an entropy above ln V is refused.
+set -eu
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+$DG mkmodel --preset tiny --vocab 4096 --out "$T/m" 2>"$T/log" || { cat "$T/log"; fail "mkmodel"; }
+for h in 0.7 3.5 8.0; do
+    $DG bench -m "$T/m" --steps 2 -t 2 --sc-entropy $h >"$T/out" 2>"$T/err" || { cat "$T/err"; fail "bench --sc-entropy $h"; }
+    got=$(sed -n 's/^sc input .*mean entropy \([0-9.]*\) nats.*/\1/p' "$T/out")
+    [ -n "$got" ] || { cat "$T/out"; fail "no sc input line"; }
+    awk -v g="$got" -v h="$h" 'BEGIN { d = g - h; if (d < 0) d = -d; exit !(d < 0.01) }' ||
+        fail "--sc-entropy $h: measured $got nats"
+done
+# --synthetic-cache: the step runs after N cached positions and no prefill figure is printed
+$DG bench -m "$T/m" --steps 1 -t 2 --synthetic-cache 40 >"$T/out" 2>"$T/err" || { cat "$T/err"; fail "bench --synthetic-cache"; }
+grep -q "^cache        40 SYNTHETIC positions" "$T/out" || { cat "$T/out"; fail "no synthetic cache line"; }
+! grep -q "^prefill" "$T/out" || fail "prefill figure printed for a synthetic cache"
+grep -q "^expert load  rows per expert min [0-9]* / mean 4.0 / max [0-9]* over 6 layers" "$T/out" || fail "expert load line"
+grep -q "^  attention .*% of peak" "$T/out" || fail "share of peak per part"
+! $DG bench -m "$T/m" --synthetic-cache -3 >/dev/null 2>&1 || fail "negative synthetic cache accepted"
+# ln 4096 = 8.318
+! $DG bench -m "$T/m" --steps 1 --sc-entropy 8.4 >/dev/null 2>"$T/err" || fail "entropy above ln V accepted"
+grep -q "above ln V" "$T/err" || fail "entropy above ln V: message"
+! $DG bench -m "$T/m" --sc-entropy -1 >/dev/null 2>"$T/err" || fail "negative entropy accepted"
+echo ok
