@@ -93,14 +93,29 @@ AI void quantize16(const dg_qact *q, const float *X, int ldx, int i0, int i1, co
 }
 
 /* The bf16 scales/biases of W rows [r0, r0+nr) as fp32 per lane (nl lanes, the padding ones 0):
- * ws/wb are [nr][nl]. */
+ * ws/wb are [nr][nl]. Groups of 64 columns (MLX's default): whole superblocks by vector loads
+ * (int16: the 8 groups' values; int16g4: the 4 groups' values in both halves). */
 static void lane_scales(const dg_mat *W, int r0, int nr, int nl, const int G, float *ws, float *wb) {
+    const int ng = W->cols / DG_QB, vec = W->group == DG_QB;
     for (int r = 0; r < nr; r++) {
         const uint8_t *sr = W->scales + (size_t)(r0 + r) * W->sb_stride, *br = W->biases + (size_t)(r0 + r) * W->sb_stride;
-        for (int k = 0; k < nl; k++) {   /* k: block in column order, stored at its lane */
+        float *wsr = ws + (size_t)r * nl, *wbr = wb + (size_t)r * nl;
+        int k = 0;   /* k: block in column order, stored at its lane */
+        for (; vec && (k / 8 + 1) * G <= ng; k += 8) {
+            const uint8_t *s = sr + 2 * (size_t)(k / 8 * G), *b = br + 2 * (size_t)(k / 8 * G);
+            if (G == 8) {
+                _mm256_store_ps(wsr + k, dg_bf16x8_avx2(s));
+                _mm256_store_ps(wbr + k, dg_bf16x8_avx2(b));
+            } else {
+                __m128 s4 = dg_bf16x4_avx2(s), b4 = dg_bf16x4_avx2(b);
+                _mm256_store_ps(wsr + k, _mm256_set_m128(s4, s4));
+                _mm256_store_ps(wbr + k, _mm256_set_m128(b4, b4));
+            }
+        }
+        for (; k < nl; k++) {
             int l = (k & ~7) + blk_lane(G, k), c = k * QCOLS(G);
-            ws[(size_t)r * nl + l] = c < W->cols ? dg_bf16_to_f32(dg_ld16(sr + 2 * (size_t)(c / W->group))) : 0.0f;
-            wb[(size_t)r * nl + l] = c < W->cols ? dg_bf16_to_f32(dg_ld16(br + 2 * (size_t)(c / W->group))) : 0.0f;
+            wsr[l] = c < W->cols ? dg_bf16_to_f32(dg_ld16(sr + 2 * (size_t)(c / W->group))) : 0.0f;
+            wbr[l] = c < W->cols ? dg_bf16_to_f32(dg_ld16(br + 2 * (size_t)(c / W->group))) : 0.0f;
         }
     }
 }
