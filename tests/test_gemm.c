@@ -5,8 +5,8 @@
  * Bounds: exact paths (precise, and fast for formats without a quantized path): max |y - ref| /
  * max |ref| <= 1e-5 (fp32 accumulation over up to 2816 terms); int16 path (the default fast
  * path for 4/8-bit affine): relative RMS error ||y - ref|| / ||ref|| <= 1e-4 per call
- * (activations per-64-block int16; expected ~2e-5; 4-bit through dg_gemm, 4- and 8-bit through
- * dg_gemm_q); lossy int8 paths (opt-in, dg_kernels.lossy): relative RMS <= 1% (expected
+ * (activations int16 per 64- or 32-column block; expected ~2e-5; 4-bit through dg_gemm, 4- and
+ * 8-bit through dg_gemm_q); lossy int8 paths (opt-in, dg_kernels.lossy): relative RMS <= 1% (expected
  * ~0.3-0.5%). Every integer path a table lists is also run explicitly through dg_gemm_q, where its
  * error must also be noise, not bias (bias_z, gain_z within BIAS_Z standard errors of 0). */
 #include <math.h>
