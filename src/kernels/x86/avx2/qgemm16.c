@@ -51,7 +51,7 @@ AI float hsum8(__m256 v) {
 
 /* int16 offset of code c of a block inside its superblock, block lane 0 (lane L adds 2L).
  * 4-bit: the repack puts code 8s + 4w + k in step 4s + k, word w of the block's dword;
- * 8-bit: code 4s + 2w + k in step 2s + k, word w (see repack4 / repack8). A 32-column block
+ * 8-bit: code 4s + 2w + k in step 2s + k, word w (see repack). A 32-column block
  * uses the first 32 entries (16 steps). */
 #define O4(c) ((4 * ((c) >> 3) + ((c) & 3)) * 16 + (((c) & 7) >> 2))
 #define O8(c) ((2 * ((c) >> 2) + ((c) & 1)) * 16 + (((c) & 3) >> 1))
@@ -63,7 +63,7 @@ static const uint16_t off8[DG_QB] = {X8(O8, 0), X8(O8, 8), X8(O8, 16), X8(O8, 24
 #undef O4
 
 /* Lane of the k-th block of a row (in column order) inside its superblock: int16g4 puts group
- * g, half h of a superblock in lane 4h + g (the in-lane 4x4 transpose of repack4g). */
+ * g, half h of a superblock in lane 4h + g (the in-lane 4x4 transpose in repack). */
 static inline int blk_lane(int G, int k) { return G == 8 ? (k & 7) : 4 * (k & 1) + ((k & 7) >> 1); }
 /* Superblocks of a row of `cols` columns. */
 static inline int n_super(int G, int cols) { return (cols + 8 * QCOLS(G) - 1) / (8 * QCOLS(G)); }
@@ -95,7 +95,7 @@ AI void quantize16(const dg_qact *q, const float *X, int ldx, int i0, int i1, co
 /* The bf16 scales/biases of W rows [r0, r0+nr) as fp32 per lane (nl lanes, the padding ones 0):
  * ws/wb are [nr][nl]. Groups of 64 columns (MLX's default): whole superblocks by vector loads
  * (int16: the 8 groups' values; int16g4: the 4 groups' values in both halves). */
-static void lane_scales(const dg_mat *W, int r0, int nr, int nl, const int G, float *ws, float *wb) {
+AI void lane_scales(const dg_mat *W, int r0, int nr, int nl, const int G, float *ws, float *wb) {
     const int ng = W->cols / DG_QB, vec = W->group == DG_QB;
     for (int r = 0; r < nr; r++) {
         const uint8_t *sr = W->scales + (size_t)(r0 + r) * W->sb_stride, *br = W->biases + (size_t)(r0 + r) * W->sb_stride;
