@@ -36,8 +36,7 @@ __attribute__((always_inline)) static inline __m256 dg_bf16x8_avx2(const uint8_t
 
 /* The bf16 scales/biases of W rows [r0, r0+nr) expanded once to one fp32 value per 64-column
  * activation block (nbp blocks, the padding ones 0): ws/wb are [nr][nbp]. Vector loads where a
- * group is one block: at 16 activation rows per call (MoE experts) a scalar loop here cost
- * about as much as a third of the integer dots. */
+ * group is one block. */
 static inline void dg_block_scales(const dg_mat *W, int r0, int nr, int nbp, float *ws, float *wb) {
     const int nb = W->cols / DG_QB, per = W->group / DG_QB;
     for (int r = 0; r < nr; r++) {
