@@ -5,9 +5,10 @@
  * Bounds: exact paths (precise, and fast for formats without a quantized path): max |y - ref| /
  * max |ref| <= 1e-5 (fp32 accumulation over up to 2816 terms); int16 path (the default fast
  * path for 4/8-bit affine): relative RMS error ||y - ref|| / ||ref|| <= 1e-4 per call
- * (activations per-64-block int16; expected ~2e-5; 4-bit through dg_gemm, 4- and 8-bit through
- * dg_gemm_q); lossy int8 paths (opt-in, dg_kernels.lossy): relative RMS <= 1% (expected
- * ~0.3-0.5%). Every integer path a table lists is also run explicitly through dg_gemm_q. */
+ * (activations int16 per 64- or 32-column block; expected ~2e-5; 4-bit through dg_gemm, 4- and
+ * 8-bit through dg_gemm_q); lossy int8 paths (opt-in, dg_kernels.lossy): relative RMS <= 1% (expected
+ * ~0.3-0.5%). Every integer path a table lists is also run explicitly through dg_gemm_q, where its
+ * error must also be noise, not bias (bias_z, gain_z within BIAS_Z standard errors of 0). */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -21,6 +22,8 @@
 #define EXACT_TOL 1e-5
 #define Q8_TOL 1e-2
 #define Q16_TOL 1e-4
+#define BIAS_Z 6.0      /* |bias_z|, |gain_z| bound for integer paths over >= BIAS_N activation rows */
+#define BIAS_N 200
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 static uint32_t rnd(void) {
@@ -95,18 +98,29 @@ static double *expand_ref(const dg_mat *m) {
     return d;
 }
 
-typedef struct { double max_rel, rms_rel; } errs;
+/* Is the error noise or bias? Per activation row i (the independent unit: the outputs of one
+ * row share its quantization error) u_i = sum_c e_ic (bias) and v_i = sum_c e_ic * ref_ic (the
+ * error's projection on the reference: a gain error, e.g. rounding toward zero or a wrong
+ * scale); bias_z, gain_z = sum u_i / sqrt(sum u_i^2) and the same for v, ~N(0, 1) for noise,
+ * near -sqrt(n) or +sqrt(n) for a systematic error (a bug) however small the RMS error. */
+typedef struct { double max_rel, rms_rel, bias_z, gain_z; } errs;
 
 static errs compare(const float *y, int ldy, const double *ref, int n, int cols) {
-    double mx = 0, num = 0, den = 0, maxref = 0;
-    for (int i = 0; i < n; i++)
+    double mx = 0, num = 0, den = 0, maxref = 0, su = 0, su2 = 0, sv = 0, sv2 = 0;
+    for (int i = 0; i < n; i++) {
+        double u = 0, v = 0;
         for (int c = 0; c < cols; c++) {
-            double e = fabs(y[(size_t)i * ldy + c] - ref[(size_t)i * cols + c]), a = fabs(ref[(size_t)i * cols + c]);
+            double d = y[(size_t)i * ldy + c] - ref[(size_t)i * cols + c], e = fabs(d), a = fabs(ref[(size_t)i * cols + c]);
             if (!(e <= mx)) mx = e;   /* NaN propagates into mx */
             if (a > maxref) maxref = a;
             num += e * e; den += a * a;
+            u += d;
+            v += d * ref[(size_t)i * cols + c];
         }
-    errs r = {mx / (maxref > 0 ? maxref : 1), sqrt(num / (den > 0 ? den : 1))};
+        su += u; su2 += u * u; sv += v; sv2 += v * v;
+    }
+    errs r = {mx / (maxref > 0 ? maxref : 1), sqrt(num / (den > 0 ? den : 1)), su2 > 0 ? su / sqrt(su2) : 0.0,
+              sv2 > 0 ? sv / sqrt(sv2) : 0.0};
     return r;
 }
 
@@ -119,7 +133,7 @@ static const char *kind_name(const dg_mat *m, char *buf) {
 
 typedef struct {
     dg_isa isa; int precise, lossy; dg_kernels k;
-    double worst_exact, worst_q8, q8_num, worst_q16, q16_num; int n_q8, n_exact, q8_cnt, n_q16;
+    double worst_exact, worst_q8, q8_num, worst_q16, q16_num, worst_z; int n_q8, n_exact, q8_cnt, n_q16, n_z;
 } path;
 
 static void note_q(path *P, int lossy, double v) {
@@ -196,6 +210,14 @@ static void check_gemm(path *paths, int np, dg_pool *pool, const tmat *t, int n)
             CHECK(e.rms_rel <= qt, "dg_gemm_q %s %s %s rows=%d cols=%d n=%d: rms err %.3g", dg_isa_name(P->isa),
                   qpi->name, kind_name(W, kb), rows, cols, n, e.rms_rel);
             note_q(P, qpi->lossy, e.rms_rel);
+            if (n >= BIAS_N) {
+                CHECK(fabs(e.bias_z) <= BIAS_Z && fabs(e.gain_z) <= BIAS_Z, "dg_gemm_q %s %s %s rows=%d cols=%d n=%d: error "
+                      "is bias, not noise: mean z %.3g, projection on the reference z %.3g",
+                      dg_isa_name(P->isa), qpi->name, kind_name(W, kb), rows, cols, n, e.bias_z, e.gain_z);
+                if (fabs(e.bias_z) > P->worst_z) P->worst_z = fabs(e.bias_z);
+                if (fabs(e.gain_z) > P->worst_z) P->worst_z = fabs(e.gain_z);
+                P->n_z++;
+            }
             /* sub-range through dg_gemm_rows_q: the same values, neighbours untouched */
             for (size_t i = 0; i < (size_t)n * ldy; i++) Y[i] = 12345.0f;
             dg_gemm_rows_q(&P->k, 0, W, r0, r1, &qa, Y, ldy);
@@ -335,11 +357,11 @@ int main(void) {
     }
     for (int p = 0; p < np; p++) {
         printf("path %-7s %-7s%-6s: exact max rel err %.3g over %d gemm checks (+ gemm_tn); int16 rms rel err max %.3g, "
-               "quadratic mean %.3g over %d; int8 rms rel err max %.3g, quadratic mean %.3g over %d\n",
+               "quadratic mean %.3g over %d; int8 rms rel err max %.3g, quadratic mean %.3g over %d; |bias/gain z| max %.2f over %d\n",
                dg_isa_name(paths[p].isa), paths[p].precise ? "precise" : "fast", paths[p].lossy ? "+lossy" : "",
                paths[p].worst_exact, paths[p].n_exact, paths[p].worst_q16,
                paths[p].n_q16 ? sqrt(paths[p].q16_num / paths[p].n_q16) : 0.0, paths[p].n_q16, paths[p].worst_q8,
-               paths[p].q8_cnt ? sqrt(paths[p].q8_num / paths[p].q8_cnt) : 0.0, paths[p].n_q8);
+               paths[p].q8_cnt ? sqrt(paths[p].q8_num / paths[p].q8_cnt) : 0.0, paths[p].n_q8, paths[p].worst_z, paths[p].n_z);
         dg_kernels_free(&paths[p].k);
     }
     dg_pool_free(pool);

@@ -90,21 +90,28 @@ void dg_qact_init(dg_qact *q, const dg_qpath *p, void *buf, int n, const dg_mat 
     q->path = p;
 }
 
-size_t dg_qact_blocked_bytes(int n, int cols, int code_bytes) {
-    size_t nb = (size_t)dg_qblocks(cols);
-    return (size_t)n * nb * DG_QB * (size_t)code_bytes + 2 * round64((size_t)n * nb * sizeof(float));
+size_t dg_qact_lanes_bytes(int n, int nblocks, int qc, int code_bytes) {
+    return (size_t)n * (size_t)nblocks * (size_t)qc * (size_t)code_bytes + 2 * round64((size_t)n * (size_t)nblocks * sizeof(float));
 }
 
-void dg_qact_blocked_init(dg_qact *q, void *buf, int n, int cols, int bits, int code_bytes) {
+void dg_qact_lanes_init(dg_qact *q, void *buf, int n, int cols, int bits, int nblocks, int qc, int code_bytes) {
     memset(q, 0, sizeof *q);
     q->n = n;
     q->cols = cols;
     q->bits = bits;
-    q->nblocks = dg_qblocks(cols);
-    q->row_bytes = (size_t)q->nblocks * DG_QB * (size_t)code_bytes;
+    q->nblocks = nblocks;
+    q->row_bytes = (size_t)nblocks * (size_t)qc * (size_t)code_bytes;
     q->q = buf;
     q->scale = (float *)(q->q + (size_t)n * q->row_bytes);
-    q->ssum = (float *)((uint8_t *)q->scale + round64((size_t)n * (size_t)q->nblocks * sizeof(float)));
+    q->ssum = (float *)((uint8_t *)q->scale + round64((size_t)n * (size_t)nblocks * sizeof(float)));
+}
+
+size_t dg_qact_blocked_bytes(int n, int cols, int code_bytes) {
+    return dg_qact_lanes_bytes(n, dg_qblocks(cols), DG_QB, code_bytes);
+}
+
+void dg_qact_blocked_init(dg_qact *q, void *buf, int n, int cols, int bits, int code_bytes) {
+    dg_qact_lanes_init(q, buf, n, cols, bits, dg_qblocks(cols), DG_QB, code_bytes);
 }
 
 void dg_gemm_rows_q(const dg_kernels *k, int thread, const dg_mat *W, int r0, int r1,

@@ -89,13 +89,14 @@ void dg_tn_sparse_row(const dg_kernels *k, const dg_mat *W, const float *p, cons
 size_t dg_mat_bytes(const dg_mat *W);
 
 /* Activations quantized for one integer path (kernels/isa.h, dg_qpath): codes in the path's
- * layout, and for the blocked affine layouts an fp32 scale per 64-column block and ssum =
- * scale * (sum of the block's codes), which carries the weights' bias term. Quantize once, use
- * for every matrix with the same input through dg_gemm_q / dg_gemm_rows_q. */
+ * layout, and for the blocked affine layouts an fp32 scale per block (64 or 32 columns, as the
+ * path lays them out) and ssum = scale * (sum of the block's codes), which carries the weights'
+ * bias term. Quantize once, use for every matrix with the same input through dg_gemm_q /
+ * dg_gemm_rows_q. */
 typedef struct dg_qact {
     const dg_qpath *path;
     int n, cols, bits;
-    int nblocks;        /* 64-column blocks, padded to a multiple of 8 */
+    int nblocks;        /* blocks of the path's width, padded to a multiple of 8 */
     size_t row_bytes;   /* stride of q, a multiple of 64 */
     uint8_t *q;         /* [n][row_bytes] */
     float *scale;       /* [n][nblocks] */

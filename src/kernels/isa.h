@@ -98,5 +98,9 @@ static inline int dg_qblocks(int cols) { return (cols / DG_QB + 7) / 8 * 8; }
 size_t dg_qact_blocked_bytes(int n, int cols, int code_bytes);
 /* Lays such a layout out in buf (64-byte aligned); q->path is left to the caller. */
 void dg_qact_blocked_init(dg_qact *q, void *buf, int n, int cols, int bits, int code_bytes);
+/* The same for nblocks blocks of qc columns per row (nblocks * qc >= cols, nblocks a multiple of
+ * 8): the layouts whose blocks are not DG_QB wide. */
+size_t dg_qact_lanes_bytes(int n, int nblocks, int qc, int code_bytes);
+void dg_qact_lanes_init(dg_qact *q, void *buf, int n, int cols, int bits, int nblocks, int qc, int code_bytes);
 
 #endif

@@ -12,9 +12,9 @@ void dg_pack_avx2(const dg_mat *W, int r0, int nr, int k0, int kc, float *panel,
 void dg_softcap_avx2(float *z, int n, double cap);
 void dg_softmax_avx2(float *p, int n);
 void dg_sample_row_avx2(const float *logits, float *pl, int V, double invT, double u, dg_row_result *r);
-/* Integer paths for MLX affine 4/8-bit weights: int16 activations (near-exact, the default for
- * 4-bit) and int8 activations (lossy). */
-extern const dg_qpath dg_qpath_int16_avx2, dg_qpath_int8_avx2;
+/* Integer paths for MLX affine 4/8-bit weights: int16 activations (near-exact; int16g4 the default
+ * for 4-bit, int16 the first layout) and int8 activations (lossy). */
+extern const dg_qpath dg_qpath_int16g4_avx2, dg_qpath_int16_avx2, dg_qpath_int8_avx2;
 /* Peak loops of those kernels' inner instructions (peak.c). */
 extern const dg_peak_fn dg_peak_avx2[DG_OPS_KINDS];
 

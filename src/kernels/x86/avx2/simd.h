@@ -26,36 +26,56 @@ __attribute__((always_inline)) static inline void dg_transpose8_avx2(__m256 r[8]
     r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
 }
 
+/* 4 / 8 bf16 values at p (unaligned) as fp32. */
+__attribute__((always_inline)) static inline __m128 dg_bf16x4_avx2(const uint8_t *p) {
+    return _mm_castsi128_ps(_mm_slli_epi32(_mm_cvtepu16_epi32(_mm_loadl_epi64((const __m128i *)p)), 16));
+}
+__attribute__((always_inline)) static inline __m256 dg_bf16x8_avx2(const uint8_t *p) {
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p)), 16));
+}
+
 /* The bf16 scales/biases of W rows [r0, r0+nr) expanded once to one fp32 value per 64-column
- * activation block (nbp blocks, the padding ones 0): ws/wb are [nr][nbp]. */
+ * activation block (nbp blocks, the padding ones 0): ws/wb are [nr][nbp]. Vector loads where a
+ * group is one block. */
 static inline void dg_block_scales(const dg_mat *W, int r0, int nr, int nbp, float *ws, float *wb) {
     const int nb = W->cols / DG_QB, per = W->group / DG_QB;
     for (int r = 0; r < nr; r++) {
         const uint8_t *sr = W->scales + (size_t)(r0 + r) * W->sb_stride, *br = W->biases + (size_t)(r0 + r) * W->sb_stride;
-        for (int c = 0; c < nbp; c++) {
-            ws[(size_t)r * nbp + c] = c < nb ? dg_bf16_to_f32(dg_ld16(sr + 2 * (size_t)(c / per))) : 0.0f;
-            wb[(size_t)r * nbp + c] = c < nb ? dg_bf16_to_f32(dg_ld16(br + 2 * (size_t)(c / per))) : 0.0f;
+        float *wsr = ws + (size_t)r * nbp, *wbr = wb + (size_t)r * nbp;
+        int c = 0;
+        for (; per == 1 && c + 8 <= nb; c += 8) {
+            _mm256_storeu_ps(wsr + c, dg_bf16x8_avx2(sr + 2 * (size_t)c));
+            _mm256_storeu_ps(wbr + c, dg_bf16x8_avx2(br + 2 * (size_t)c));
+        }
+        for (; c < nbp; c++) {
+            wsr[c] = c < nb ? dg_bf16_to_f32(dg_ld16(sr + 2 * (size_t)(c / per))) : 0.0f;
+            wbr[c] = c < nb ? dg_bf16_to_f32(dg_ld16(br + 2 * (size_t)(c / per))) : 0.0f;
         }
     }
 }
 
-/* Codes qi[j] = round(x[j] * qmax / max|x|) in [-qmax, qmax] (round to nearest: MXCSR default;
- * |x| * (qmax / amax) <= qmax up to one rounding). Returns the block's scale amax / qmax. A NaN/Inf
- * block makes amax non-finite: the result is garbage either way, but the codes stay defined (0)
- * rather than converting NaN to int; an all-zero block also gets scale 0. */
-static inline float dg_quant_block_avx2(const float *xb, float qmax, int32_t qi[DG_QB]) {
+/* Codes qi[j] = round(x[j] * qmax / max|x|) in [-qmax, qmax] for j < n (a multiple of 8; round
+ * to nearest: MXCSR default; |x| * (qmax / amax) <= qmax up to one rounding). Returns the span's
+ * scale amax / qmax. A NaN/Inf span makes amax non-finite: the result is garbage either way, but
+ * the codes stay defined (0) rather than converting NaN to int; an all-zero span also gets
+ * scale 0. */
+static inline float dg_quant_span_avx2(const float *xb, int n, float qmax, int32_t *qi) {
     const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
     __m256 mx = _mm256_setzero_ps();
-    for (int j = 0; j < DG_QB; j += 8) mx = _mm256_max_ps(mx, _mm256_and_ps(_mm256_loadu_ps(xb + j), absmask));
+    for (int j = 0; j < n; j += 8) mx = _mm256_max_ps(mx, _mm256_and_ps(_mm256_loadu_ps(xb + j), absmask));
     __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(mx), _mm256_extractf128_ps(mx, 1));
     m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
     m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
     float amax = _mm_cvtss_f32(m4);
     float inv = amax > 0.0f && amax <= 3.0e38f ? qmax / amax : 0.0f;
     __m256 vinv = _mm256_set1_ps(inv);
-    for (int j = 0; j < DG_QB; j += 8)
+    for (int j = 0; j < n; j += 8)
         _mm256_storeu_si256((__m256i *)(qi + j), _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(xb + j), vinv)));
     return inv > 0.0f ? amax / qmax : 0.0f;
+}
+/* One 64-column activation block. */
+static inline float dg_quant_block_avx2(const float *xb, float qmax, int32_t qi[DG_QB]) {
+    return dg_quant_span_avx2(xb, DG_QB, qmax, qi);
 }
 
 #endif
