@@ -74,6 +74,10 @@ int cmd_serve(int argc, char **argv) {
 #undef VAL
     }
     if (!cfg.model_dir) { fprintf(stderr, "dgemma serve: -m DIR is required\n"); return 2; }
+    dg_ctx_params env = {0};    /* DGEMMA_ISA / DGEMMA_INT8, as every other command */
+    cli_env_ctx(&env);
+    cfg.isa = env.isa;
+    cfg.int8 = env.int8;
     /* Block the stop signals before any thread exists: every thread inherits the mask and only
      * sigwait below receives them. Writes to closed sockets must not kill the process. */
     sigset_t set;

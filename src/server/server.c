@@ -50,7 +50,7 @@ dg_status srv_start(const srv_config *cfg, srv **out, dg_error *err) {
     dg_model_get_info(s->model, &mi);
     int ctx_tokens = cfg->ctx_tokens > 0 ? cfg->ctx_tokens : 4096;
     if (mi.max_positions > 0 && ctx_tokens > mi.max_positions) ctx_tokens = mi.max_positions;
-    dg_ctx_params cp = {.n_threads = cfg->threads, .max_tokens = ctx_tokens, .n_seq = cfg->max_batch};
+    dg_ctx_params cp = {.n_threads = cfg->threads, .max_tokens = ctx_tokens, .n_seq = cfg->max_batch, .isa = cfg->isa, .int8 = cfg->int8};
     if ((st = dg_ctx_new(s->model, &cp, &s->ctx, err))) goto fail;
     if ((st = sched_new(s->ctx, cfg->max_batch, cfg->queue, cfg->threads, &s->metrics, cfg->log, cfg->log_every_s, &s->sched, err))) goto fail;
     if (cfg->model_id) snprintf(s->model_id, sizeof s->model_id, "%s", cfg->model_id);

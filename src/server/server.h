@@ -9,6 +9,8 @@ typedef struct srv_config {
     const char *model_dir, *tokenizer, *host, *api_key, *model_id;
     int port;               /* 0: any free port */
     int threads, max_batch, queue, ctx_tokens, layers;
+    dg_isa isa;             /* kernel path of the context (AUTO: the best here) */
+    int int8;               /* allow the lossy integer paths (dg_ctx_params.int8) */
     size_t max_body;
     double grace_s;         /* shutdown: how long in-flight requests may still run */
     /* work per request: steps per canvas, canvases, seconds from admission (0: none) */
