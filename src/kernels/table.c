@@ -8,6 +8,7 @@
 #include "kernels/ops.h"
 #if defined(__x86_64__)
 #include "kernels/x86/avx2/avx2.h"
+#include "kernels/x86/avx512/avx512.h"
 #endif
 
 static const dg_isa_table table_c = {
@@ -22,6 +23,13 @@ static const dg_isa_table table_avx2 = {
     .isa = DG_ISA_AVX2, .mr = DG_MR_AVX2, .mk = dg_mk_avx2, .expand = dg_expand_avx2, .pack = dg_pack_avx2,
     .qpaths = avx2_q, .softcap = dg_softcap_avx2, .softmax = dg_softmax_avx2, .sample_row = dg_sample_row_avx2,
 };
+/* AVX2 expansion, packing and row ops: the panel packing is a small share of the fp32 path's
+ * time and the row ops are bound by memory and exp, so wider versions would buy little */
+static const dg_qpath *const avx512_q[] = {&dg_qpath_int8_avx512, &dg_qpath_int16_avx512, NULL};
+static const dg_isa_table table_avx512 = {
+    .isa = DG_ISA_AVX512, .mr = DG_MR_AVX512, .mk = dg_mk_avx512, .expand = dg_expand_avx2, .pack = dg_pack_avx2,
+    .qpaths = avx512_q, .softcap = dg_softcap_avx2, .softmax = dg_softmax_avx2, .sample_row = dg_sample_row_avx2,
+};
 #endif
 
 /* Built tables, best first. A table enters the automatic choice (dg_isa_resolve with AUTO)
@@ -33,7 +41,12 @@ static const dg_isa_table *const automatic[] = {
 #endif
     &table_c,
 };
-static const dg_isa_table *const selectable[] = {NULL};
+static const dg_isa_table *const selectable[] = {
+#if defined(__x86_64__)
+    &table_avx512,
+#endif
+    NULL,
+};
 
 const dg_isa_table *dg_isa_table_get(dg_isa isa) {
     for (size_t i = 0; i < sizeof automatic / sizeof *automatic; i++)

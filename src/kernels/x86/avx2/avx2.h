@@ -15,5 +15,10 @@ void dg_sample_row_avx2(const float *logits, float *pl, int V, double invT, doub
 /* Integer paths for MLX affine 4/8-bit weights: int16 activations (near-exact, the default for
  * 4-bit) and int8 activations (lossy). */
 extern const dg_qpath dg_qpath_int16_avx2, dg_qpath_int8_avx2;
+/* Their weight layouts, reused by the wider x86 kernels: one row's `bits`-bit codes (nb
+ * 64-column blocks) repacked into nsb superblocks of 8 blocks, 32-bit lane L of each 32-byte
+ * step belonging to block L; int16 codes (1 KiB per superblock) / bytes (512 B). */
+void dg_repack16_avx2(const uint8_t *row, int bits, int nb, int nsb, void *out);
+void dg_repack8_avx2(const uint8_t *row, int bits, int nb, int nsb, uint8_t *out);
 
 #endif

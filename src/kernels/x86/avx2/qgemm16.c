@@ -132,6 +132,11 @@ static void repack8(const uint8_t *row, int nb, int nsb, __m256i *out) {
     }
 }
 
+void dg_repack16_avx2(const uint8_t *row, int bits, int nb, int nsb, void *out) {
+    if (bits == 4) repack4(row, nb, nsb, out);
+    else repack8(row, nb, nsb, out);
+}
+
 #define R4(X) X(0) X(1) X(2) X(3)
 
 /* R (1 or 2) repacked weight rows w0, w1 (block scales ws0, ws1) against M <= 4 activation rows
@@ -197,8 +202,7 @@ static void rows16(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, 
         int re = nr - rs < RSUB ? nr : rs + RSUB;
         for (int r = rs; r < re; r++) {
             const uint8_t *row = W->w + (size_t)(r0 + r) * W->w_stride;
-            if (W->bits == 4) repack4(row, nb, nsb, rp + (size_t)(r - rs) * rstride);
-            else repack8(row, nb, nsb, rp + (size_t)(r - rs) * rstride);
+            dg_repack16_avx2(row, W->bits, nb, nsb, rp + (size_t)(r - rs) * rstride);
         }
         for (int i = 0; i < q->n; i += IA) {
             int m = q->n - i < IA ? q->n - i : IA;
