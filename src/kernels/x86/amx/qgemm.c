@@ -111,9 +111,20 @@ static void repack(const dg_mat *W, int r0, int nr, int nb, size_t rstride, uint
 
 #define R16(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)
 
+/* Loads block b's weight tile and activation tile(s) into tmm TA, TH (and TL). */
+#define LOAD_SET(b, TA, TH, TL) { TILE_LOAD(TA, a + (size_t)(b) * 64, rstride); TILE_LOAD(TH, bq + (size_t)(b) * 1024, 64); \
+        if (P == 2) TILE_LOAD(TL, bq + ((size_t)q->nblocks + (b)) * 1024, 64); }
+/* Block b's dots from the set TA, TH, TL into tmm0 (tmm1: low bytes), then the next block's
+ * loads into the other set, then the stores: the tile unit keeps the loads off the chain
+ * zero -> dot -> store that each block's C goes through. */
+#define DOT_SET(b, TA, TH, TL, NA, NH, NL) { TILE_ZERO(0); TILE_DPBUSD(0, TA, TH); \
+        if (P == 2) { TILE_ZERO(1); TILE_DPBUUD(1, TA, TL); } \
+        if ((b) + 1 < nb) LOAD_SET((b) + 1, NA, NH, NL); \
+        TILE_STORE(0, cb[(b) & 1][0]); if (P == 2) TILE_STORE(1, cb[(b) & 1][1]); }
+
 /* 16 weight rows (codes a, stride rstride; scales ws / biases wb, [16][nbp]) against activation
- * group g of q: out[r][i]. The tile dots of block b + 1 are issued before block b is folded, so
- * the tile unit and the vector fold overlap. */
+ * group g of q: out[r][i]. Block b's tile work is issued before block b - 1 is folded, so the
+ * tile unit and the vector fold overlap. */
 AI void tile16(const uint8_t *a, size_t rstride, const float *ws, const float *wb, int nbp, const dg_qact *q, int g,
                int nb, const int P, float out[T][T]) {
     int32_t cb[2][2][T * T] __attribute__((aligned(64)));
@@ -122,20 +133,11 @@ AI void tile16(const uint8_t *a, size_t rstride, const float *ws, const float *w
 #define DECL(r) __m512 f##r = _mm512_setzero_ps();
     R16(DECL)
 #undef DECL
+    LOAD_SET(0, 2, 3, 4);
     for (int b = 0; b <= nb; b++) {
         if (b < nb) {
-            int32_t *c = cb[b & 1][0];
-            TILE_LOAD(2, a + (size_t)b * 64, rstride);
-            TILE_LOAD(3, bq + (size_t)b * 1024, 64);
-            TILE_ZERO(0);
-            TILE_DPBUSD(0, 2, 3);
-            if (P == 2) {
-                TILE_LOAD(4, bq + ((size_t)q->nblocks + b) * 1024, 64);
-                TILE_ZERO(1);
-                TILE_DPBUUD(1, 2, 4);
-                TILE_STORE(1, cb[b & 1][1]);
-            }
-            TILE_STORE(0, c);
+            if (b & 1) DOT_SET(b, 5, 6, 7, 2, 3, 4)
+            else DOT_SET(b, 2, 3, 4, 5, 6, 7)
         }
         if (b == 0) continue;
         const int p = b - 1;   /* fold the previous block */
@@ -152,6 +154,8 @@ AI void tile16(const uint8_t *a, size_t rstride, const float *ws, const float *w
     R16(OUT)
 #undef OUT
 }
+#undef DOT_SET
+#undef LOAD_SET
 
 AI void rows(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int ldy, void *scratch, const int P) {
     const int nb = W->cols / DG_QB, nbp = q->nblocks, nr = r1 - r0;
