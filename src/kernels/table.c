@@ -44,17 +44,13 @@ static const dg_isa_table table_amx = {
  * until then it is listed in `selectable` and runs only when asked for by name. */
 static const dg_isa_table *const automatic[] = {
 #if defined(__x86_64__)
+    &table_amx,
+    &table_avx512,
     &table_avx2,
 #endif
     &table_c,
 };
-static const dg_isa_table *const selectable[] = {
-#if defined(__x86_64__)
-    &table_amx,
-    &table_avx512,
-#endif
-    NULL,
-};
+static const dg_isa_table *const selectable[] = {NULL};
 
 const dg_isa_table *dg_isa_table_get(dg_isa isa) {
     for (size_t i = 0; i < sizeof automatic / sizeof *automatic; i++)
