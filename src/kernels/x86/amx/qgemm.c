@@ -200,7 +200,10 @@ const dg_qpath dg_qpath_int16_amx = {
     .scratch_bytes = scratch_bytes,
 };
 
-/* ---- int8 (lossy) ---- */
+/* ---- int8 (lossy): chosen for 4-bit codes only, as on AVX2 (the 8-bit head would lose ~10%
+ * logits RMS to int8 activations) ---- */
+
+static int chosen8(const dg_mat *W) { return dg_affine_blocked(W) && W->bits == 4; }
 
 static size_t act_bytes8(int n, int cols) { return act_bytes(n, cols, 1); }
 static void act_init8(dg_qact *q, void *buf, int n, const dg_mat *W) { act_init(q, buf, n, W, 1); }
@@ -210,7 +213,7 @@ static void rows8(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, i
 }
 
 const dg_qpath dg_qpath_int8_amx = {
-    .name = "int8", .lossy = 1, .serves = dg_affine_blocked, .chosen = dg_affine_blocked,
+    .name = "int8", .lossy = 1, .serves = dg_affine_blocked, .chosen = chosen8,
     .act_bytes = act_bytes8, .act_init = act_init8, .quantize = quantize8, .rows = rows8,
     .scratch_bytes = scratch_bytes,
 };

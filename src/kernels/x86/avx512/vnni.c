@@ -13,9 +13,11 @@
  * Register block: 2 weight rows x 4 activation rows (8 int32 zmm accumulators, 8 fp32 ymm
  * ones, 2 weight vectors; activations as memory operands): 6 loads per 8 dots.
  *
- * Unlike AVX2, both paths are chosen for 8-bit codes too: a VNNI dot costs the same for either
- * width, and the int16 path measured 1.6x (256 rows) to 3.8x (16 rows) faster than the fp32 path
- * on the 8-bit q_proj shape (Xeon Sapphire Rapids class, docs/KERNELS.md). */
+ * Unlike AVX2, the int16 path is chosen for 8-bit codes too: a VNNI dot costs the same for
+ * either width, and it measured 1.6x (256 rows) to 3.8x (16 rows) faster than the fp32 path on
+ * the 8-bit q_proj shape (Xeon model 207, docs/KERNELS.md). The lossy int8 path stays 4-bit
+ * only, as on AVX2: on the 8-bit head its int8 activations cost ~10% logits RMS (tiny compare)
+ * where 4-bit-only costs ~2%. */
 #include <immintrin.h>
 #include <string.h>
 #include "kernels/x86/avx2/simd.h"
@@ -182,9 +184,10 @@ static void quantize8(const dg_qact *q, const float *X, int ldx, int i0, int i1)
     }
 }
 static size_t scratch8(int cols) { return scratch_bytes(cols, 1); }
+static int chosen4(const dg_mat *W) { return dg_affine_blocked(W) && W->bits == 4; }
 
 const dg_qpath dg_qpath_int8_avx512 = {
-    .name = "int8", .lossy = 1, .serves = dg_affine_blocked, .chosen = dg_affine_blocked,
+    .name = "int8", .lossy = 1, .serves = dg_affine_blocked, .chosen = chosen4,
     .act_bytes = act_bytes8, .act_init = act_init8, .quantize = quantize8, .rows = rows8,
     .scratch_bytes = scratch8,
 };
