@@ -74,7 +74,7 @@ static void quantize(const dg_qact *q, const float *X, int ldx, int i0, int i1, 
             int32_t qi[DG_QB];
             const float s = dg_quant_block_avx2(x + (size_t)b * DG_QB, qmax, qi);
             int sum = 0;
-            uint8_t *hi = grp + (size_t)b * 1024, *lo = hi + (size_t)q->nblocks * 1024;
+            uint8_t *hi = grp + (size_t)b * 1024, *lo = planes == 2 ? hi + (size_t)q->nblocks * 1024 : hi;
             for (int k = 0; k < DG_QB; k++) {
                 int v = qi[code_at(k, q->bits)];
                 sum += v;
