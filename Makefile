@@ -24,7 +24,7 @@ HTTPLIB := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicroht
 # compiled with its ISA's flags only and chosen at run time (src/kernels/table.c).
 ARCH := $(shell $(CC) -dumpmachine 2>/dev/null | cut -d- -f1)
 ifeq ($(ARCH),x86_64)
-KERNEL_DIRS := src/kernels/x86/avx2
+KERNEL_DIRS := src/kernels/x86/avx2 src/kernels/x86/avx512 src/kernels/x86/amx
 endif
 FLAGS_avx2   := -mavx2 -mfma -mf16c
 FLAGS_avx512 := -mavx2 -mfma -mf16c -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -mavx512bf16

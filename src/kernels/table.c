@@ -8,6 +8,8 @@
 #include "kernels/ops.h"
 #if defined(__x86_64__)
 #include "kernels/x86/avx2/avx2.h"
+#include "kernels/x86/avx512/avx512.h"
+#include "kernels/x86/amx/amx.h"
 #endif
 
 static const dg_isa_table table_c = {
@@ -23,6 +25,19 @@ static const dg_isa_table table_avx2 = {
     .qpaths = avx2_q, .softcap = dg_softcap_avx2, .softmax = dg_softmax_avx2, .sample_row = dg_sample_row_avx2,
     .peak = dg_peak_avx2,
 };
+/* AVX2 expansion, packing and row ops: the panel packing is a small share of the fp32 path's
+ * time and the row ops are bound by memory and exp, so wider versions would buy little */
+static const dg_qpath *const avx512_q[] = {&dg_qpath_int8_avx512, &dg_qpath_int16_avx512, NULL};
+static const dg_isa_table table_avx512 = {
+    .isa = DG_ISA_AVX512, .mr = DG_MR_AVX512, .mk = dg_mk_avx512, .expand = dg_expand_avx2, .pack = dg_pack_avx2,
+    .qpaths = avx512_q, .softcap = dg_softcap_avx2, .softmax = dg_softmax_avx2, .sample_row = dg_sample_row_avx2,
+};
+/* AMX changes the integer paths only; the fp32 path stays the AVX-512 one */
+static const dg_qpath *const amx_q[] = {&dg_qpath_int8_amx, &dg_qpath_int16_amx, NULL};
+static const dg_isa_table table_amx = {
+    .isa = DG_ISA_AMX, .mr = DG_MR_AVX512, .mk = dg_mk_avx512, .expand = dg_expand_avx2, .pack = dg_pack_avx2,
+    .qpaths = amx_q, .softcap = dg_softcap_avx2, .softmax = dg_softmax_avx2, .sample_row = dg_sample_row_avx2,
+};
 #endif
 
 /* Built tables, best first. A table enters the automatic choice (dg_isa_resolve with AUTO)
@@ -30,6 +45,8 @@ static const dg_isa_table table_avx2 = {
  * until then it is listed in `selectable` and runs only when asked for by name. */
 static const dg_isa_table *const automatic[] = {
 #if defined(__x86_64__)
+    &table_amx,
+    &table_avx512,
     &table_avx2,
 #endif
     &table_c,

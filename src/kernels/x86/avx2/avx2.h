@@ -17,5 +17,11 @@ void dg_sample_row_avx2(const float *logits, float *pl, int V, double invT, doub
 extern const dg_qpath dg_qpath_int16g4_avx2, dg_qpath_int16_avx2, dg_qpath_int8_avx2;
 /* Peak loops of those kernels' inner instructions (peak.c). */
 extern const dg_peak_fn dg_peak_avx2[DG_OPS_KINDS];
+/* The first int16 layout's and the int8 path's weight repacks, reused by the wider x86 kernels:
+ * one row's `bits`-bit codes (nb 64-column blocks) repacked into nsb superblocks of 8 blocks,
+ * 32-bit lane L of each 32-byte step belonging to block L; int16 codes (1 KiB per superblock) /
+ * bytes (512 B). */
+void dg_repack16_avx2(const uint8_t *row, int bits, int nb, int nsb, void *out);
+void dg_repack8_avx2(const uint8_t *row, int bits, int nb, int nsb, uint8_t *out);
 
 #endif

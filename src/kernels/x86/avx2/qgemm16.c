@@ -191,6 +191,8 @@ static void repack(const uint8_t *row, int bits, int nb, int nsb, const int G, _
 #undef LD
 }
 
+void dg_repack16_avx2(const uint8_t *row, int bits, int nb, int nsb, void *out) { repack(row, bits, nb, nsb, 8, out); }
+
 #define R4(X) X(0) X(1) X(2) X(3)
 
 /* R (1 or 2) repacked weight rows w0, w1 (lane scales ws0, ws1, biases wb0, wb1) against M <= 4

@@ -226,10 +226,15 @@ static void repack8(const uint8_t *row, int nb, int nsb, uint8_t *out) {
     }
 }
 
+void dg_repack8_avx2(const uint8_t *row, int bits, int nb, int nsb, uint8_t *out) {
+    if (bits == 4) repack4(row, nb, nsb, out);
+    else repack8(row, nb, nsb, out);
+}
+
 static void rows4(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int ldy,
                   const float *ws, const float *wb, uint8_t *rp) {
     const int nbp = q->nblocks, nsb = nbp / 8, nr = r1 - r0;
-    for (int r = 0; r < nr; r++) repack4(W->w + (size_t)(r0 + r) * W->w_stride, W->cols / DG_QB, nsb, rp + (size_t)r * nsb * 512);
+    for (int r = 0; r < nr; r++) dg_repack8_avx2(W->w + (size_t)(r0 + r) * W->w_stride, 4, W->cols / DG_QB, nsb, rp + (size_t)r * nsb * 512);
     for (int i = 0; i < q->n; i += 6) {
         int m = q->n - i < 6 ? q->n - i : 6;
         for (int r = 0; r < nr; r++) {
@@ -254,7 +259,7 @@ static void rows4(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, i
 static void rows8(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int ldy,
                   const float *ws, const float *wb, uint8_t *rp) {
     const int nbp = q->nblocks, nsb = nbp / 8, nr = r1 - r0;
-    for (int r = 0; r < nr; r++) repack8(W->w + (size_t)(r0 + r) * W->w_stride, W->cols / DG_QB, nsb, rp + (size_t)r * nsb * 512);
+    for (int r = 0; r < nr; r++) dg_repack8_avx2(W->w + (size_t)(r0 + r) * W->w_stride, 8, W->cols / DG_QB, nsb, rp + (size_t)r * nsb * 512);
     for (int i = 0; i < q->n; i += I8) {
         int m = q->n - i < I8 ? q->n - i : I8;
         for (int r = 0; r < nr; r++) {

@@ -1,0 +1,13 @@
+/* The AMX kernels (tiles + int8, x86-64), entries of the amx table (table.c). Declarations only:
+ * callable on any x86 build, runnable where the CPU has AMX and the OS granted the tile state
+ * (dg_cpu_detect asks for it). */
+#ifndef DG_KERNELS_AMX_H
+#define DG_KERNELS_AMX_H
+#include "kernels/isa.h"
+
+/* Integer paths for MLX affine 4/8-bit weights on int8 tiles: int16 activations split into a
+ * signed high and an unsigned low byte (near-exact, two tile dots per block), and int8
+ * activations (lossy, one). */
+extern const dg_qpath dg_qpath_int16_amx, dg_qpath_int8_amx;
+
+#endif

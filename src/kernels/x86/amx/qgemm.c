@@ -1,0 +1,219 @@
+/* Integer GEMMs against MLX affine 4/8-bit weights (group a multiple of 64) on AMX int8 tiles.
+ *
+ * The formula is the AVX2 paths' (x86/avx2/qgemm16.c): per 64-column block b,
+ *   Y[i, r] += ws[r,b] * sa[i,b] * (q_w . q_a)_b + wb[r,b] * ssum[i,b].
+ * A tile dot with K = 64 is exactly one block: C[r][i] = sum_k A[r][k] B[k/4][4i + k%4] for 16
+ * weight rows r (A: their codes as u8, row-major) and 16 activation rows i (B: their codes in
+ * the dot's "VNNI" layout, written so by the quantizer). Each block's int32 C is then scaled in
+ * fp32: per weight row one zmm over the 16 activation rows, cvt + mul + 2 fma.
+ *
+ * int16 path: activations quantized to int16 exactly as the AVX2 int16 path (near-exact), each
+ * code split as 256 * hi + lo with hi signed, lo unsigned bytes; tdpbusd (u8 x s8) and tdpbuud
+ * (u8 x u8) give the two planes' dots, recombined exactly in int32 (<= 64 * 255 * 32767 < 2^31).
+ * int8 path: int8 activations (the AVX2 int8 path's scheme), one tdpbusd per block.
+ *
+ * Code order inside a block (the tile's k) is the weights' unpacked order: for 4-bit, the low
+ * nibbles of the 32 packed bytes (even codes) then the high ones (odd codes); for 8-bit the
+ * natural order. The quantizer writes each activation code where its weight code meets it.
+ *
+ * Tiles are per thread: every call configures them (ldtilecfg, from a static config the
+ * compiler cannot drop) and releases them at the end. The tile instructions are written as asm
+ * with memory clobbers, so the compiler neither reorders the scratch stores and loads around
+ * them nor assumes the stored C unchanged. */
+#include <immintrin.h>
+#include <string.h>
+#include "kernels/x86/avx2/simd.h"
+#include "kernels/x86/amx/amx.h"
+
+#define AI __attribute__((always_inline)) static inline
+#define T 16   /* tile rows: weight rows and activation rows per tile dot */
+
+/* palette 1, tmm0..tmm7 all 16 rows x 64 bytes */
+static const struct { uint8_t palette, start_row, pad0[14]; uint16_t colsb[16]; uint8_t rows[16]; }
+    __attribute__((aligned(64))) tilecfg = {1, 0, {0}, {64, 64, 64, 64, 64, 64, 64, 64}, {16, 16, 16, 16, 16, 16, 16, 16}};
+
+#define TILE_CFG() __asm__ volatile("ldtilecfg %0" ::"m"(tilecfg) : "memory")
+#define TILE_RELEASE() __asm__ volatile("tilerelease" ::: "memory")
+#define TILE_ZERO(t) __asm__ volatile("tilezero %%tmm" #t ::: "memory")
+#define TILE_LOAD(t, p, stride) __asm__ volatile("tileloadd (%0,%1,1), %%tmm" #t ::"r"(p), "r"((long)(stride)) : "memory")
+#define TILE_STORE(t, p) __asm__ volatile("tilestored %%tmm" #t ", (%0,%1,1)" ::"r"(p), "r"(64L) : "memory")
+/* C (+)= A . B, A unsigned; B signed (BUSD) or unsigned (BUUD) */
+#define TILE_DPBUSD(c, a, b) __asm__ volatile("tdpbusd %%tmm" #b ", %%tmm" #a ", %%tmm" #c ::: "memory")
+#define TILE_DPBUUD(c, a, b) __asm__ volatile("tdpbuud %%tmm" #b ", %%tmm" #a ", %%tmm" #c ::: "memory")
+
+static inline int round16(int n) { return (n + T - 1) / T * T; }
+
+/* Activation layout: 16-row groups; group g, plane p (0: int8 codes or int16 high bytes, 1: low
+ * bytes), block b is one 1 KiB B tile at q + g * 16 * row_bytes + (p * nblocks + b) * 1024;
+ * scale and ssum are [group][block][16]. row_bytes = planes * nblocks * 64, rows allocated in
+ * whole groups (the padding rows zero). */
+static size_t act_bytes(int n, int cols, int planes) { return dg_qact_blocked_bytes(round16(n), cols, planes); }
+static void act_init(dg_qact *q, void *buf, int n, const dg_mat *W, int planes) {
+    int n16 = round16(n);
+    dg_qact_blocked_init(q, buf, n16, W->cols, W->bits, planes);
+    q->n = n;
+    if (n < n16) {   /* the last group's padding rows: zero codes and scales */
+        size_t g = (size_t)(n / T);
+        memset(q->q + g * T * q->row_bytes, 0, T * q->row_bytes);
+        memset(q->scale + g * T * q->nblocks, 0, T * q->nblocks * sizeof(float));
+        memset(q->ssum + g * T * q->nblocks, 0, T * q->nblocks * sizeof(float));
+    }
+}
+
+/* Position k of a block's tile row -> the code it holds (see the header). */
+static inline int code_at(int k, int bits) { return bits == 8 ? k : k < 32 ? 2 * k : 2 * (k - 32) + 1; }
+
+static void quantize(const dg_qact *q, const float *X, int ldx, int i0, int i1, int planes) {
+    const int nb = q->cols / DG_QB;
+    const float qmax = planes == 2 ? 32767.0f : 127.0f;
+    for (int i = i0; i < i1; i++) {
+        const float *x = X + (size_t)i * ldx;
+        uint8_t *grp = q->q + (size_t)(i / T) * T * q->row_bytes + (size_t)(i % T) * 4;
+        const size_t sg = (size_t)(i / T) * q->nblocks * T + (size_t)(i % T);
+        for (int b = 0; b < nb; b++) {
+            int32_t qi[DG_QB];
+            const float s = dg_quant_block_avx2(x + (size_t)b * DG_QB, qmax, qi);
+            int sum = 0;
+            uint8_t *hi = grp + (size_t)b * 1024, *lo = planes == 2 ? hi + (size_t)q->nblocks * 1024 : hi;
+            for (int k = 0; k < DG_QB; k++) {
+                int v = qi[code_at(k, q->bits)];
+                sum += v;
+                size_t o = (size_t)(k >> 2) * 64 + (size_t)(k & 3);
+                if (planes == 2) {
+                    hi[o] = (uint8_t)(int8_t)(v >> 8);   /* arithmetic shift: floor, so v = 256 hi + lo */
+                    lo[o] = (uint8_t)(v & 255);
+                } else {
+                    hi[o] = (uint8_t)(int8_t)v;
+                }
+            }
+            q->scale[sg + (size_t)b * T] = s;
+            q->ssum[sg + (size_t)b * T] = s * (float)sum;   /* |sum| <= 64 * 32767 < 2^24: exact */
+        }
+    }
+}
+
+/* Weight rows [r0, r0 + nr) -> u8 codes, row-major, rstride bytes per row (block b at b * 64);
+ * rows nr..round16(nr) zero. */
+static void repack(const dg_mat *W, int r0, int nr, int nb, size_t rstride, uint8_t *rp) {
+    const __m256i m4 = _mm256_set1_epi8(0x0f);
+    for (int r = 0; r < round16(nr); r++) {
+        uint8_t *d = rp + (size_t)r * rstride;
+        if (r >= nr) { memset(d, 0, (size_t)nb * 64); continue; }
+        const uint8_t *row = W->w + (size_t)(r0 + r) * W->w_stride;
+        if (W->bits == 8) { memcpy(d, row, (size_t)nb * 64); continue; }
+        for (int b = 0; b < nb; b++) {
+            __m256i v = _mm256_loadu_si256((const __m256i *)(row + (size_t)b * 32));
+            _mm256_store_si256((__m256i *)(d + (size_t)b * 64), _mm256_and_si256(v, m4));
+            _mm256_store_si256((__m256i *)(d + (size_t)b * 64 + 32), _mm256_and_si256(_mm256_srli_epi16(v, 4), m4));
+        }
+    }
+}
+
+#define R16(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)
+
+/* Loads block b's weight tile and activation tile(s) into tmm TA, TH (and TL). */
+#define LOAD_SET(b, TA, TH, TL) { TILE_LOAD(TA, a + (size_t)(b) * 64, rstride); TILE_LOAD(TH, bq + (size_t)(b) * 1024, 64); \
+        if (P == 2) TILE_LOAD(TL, bq + ((size_t)q->nblocks + (b)) * 1024, 64); }
+/* Block b's dots from the set TA, TH, TL into tmm0 (tmm1: low bytes), then the next block's
+ * loads into the other set, then the stores: the tile unit keeps the loads off the chain
+ * zero -> dot -> store that each block's C goes through. */
+#define DOT_SET(b, TA, TH, TL, NA, NH, NL) { TILE_ZERO(0); TILE_DPBUSD(0, TA, TH); \
+        if (P == 2) { TILE_ZERO(1); TILE_DPBUUD(1, TA, TL); } \
+        if ((b) + 1 < nb) LOAD_SET((b) + 1, NA, NH, NL); \
+        TILE_STORE(0, cb[(b) & 1][0]); if (P == 2) TILE_STORE(1, cb[(b) & 1][1]); }
+
+/* 16 weight rows (codes a, stride rstride; scales ws / biases wb, [16][nbp]) against activation
+ * group g of q: out[r][i]. Block b's tile work is issued before block b - 1 is folded, so the
+ * tile unit and the vector fold overlap. */
+AI void tile16(const uint8_t *a, size_t rstride, const float *ws, const float *wb, int nbp, const dg_qact *q, int g,
+               int nb, const int P, float out[T][T]) {
+    int32_t cb[2][2][T * T] __attribute__((aligned(64)));
+    const uint8_t *bq = q->q + (size_t)g * T * q->row_bytes;
+    const float *sa = q->scale + (size_t)g * q->nblocks * T, *ss = q->ssum + (size_t)g * q->nblocks * T;
+#define DECL(r) __m512 f##r = _mm512_setzero_ps();
+    R16(DECL)
+#undef DECL
+    LOAD_SET(0, 2, 3, 4);
+    for (int b = 0; b <= nb; b++) {
+        if (b < nb) {
+            if (b & 1) DOT_SET(b, 5, 6, 7, 2, 3, 4)
+            else DOT_SET(b, 2, 3, 4, 5, 6, 7)
+        }
+        if (b == 0) continue;
+        const int p = b - 1;   /* fold the previous block */
+        const int32_t *ch = cb[p & 1][0], *cl = cb[p & 1][1];
+        const __m512 vsa = _mm512_load_ps(sa + (size_t)p * T), vss = _mm512_load_ps(ss + (size_t)p * T);
+#define FOLD(r) { __m512i c = _mm512_load_si512(ch + (r) * T); \
+        if (P == 2) c = _mm512_add_epi32(_mm512_slli_epi32(c, 8), _mm512_load_si512(cl + (r) * T)); \
+        f##r = _mm512_fmadd_ps(_mm512_cvtepi32_ps(c), _mm512_mul_ps(vsa, _mm512_set1_ps(ws[(size_t)(r) * nbp + p])), f##r); \
+        f##r = _mm512_fmadd_ps(vss, _mm512_set1_ps(wb[(size_t)(r) * nbp + p]), f##r); }
+        R16(FOLD)
+#undef FOLD
+    }
+#define OUT(r) _mm512_storeu_ps(out[r], f##r);
+    R16(OUT)
+#undef OUT
+}
+#undef DOT_SET
+#undef LOAD_SET
+
+AI void rows(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int ldy, void *scratch, const int P) {
+    const int nb = W->cols / DG_QB, nbp = q->nblocks, nr = r1 - r0;
+    float *ws = scratch, *wb = ws + (size_t)DG_QNB * nbp;
+    dg_block_scales(W, r0, nr, nbp, ws, wb);
+    memset(ws + (size_t)nr * nbp, 0, (size_t)(round16(nr) - nr) * nbp * sizeof(float));
+    memset(wb + (size_t)nr * nbp, 0, (size_t)(round16(nr) - nr) * nbp * sizeof(float));
+    uint8_t *rp = (uint8_t *)(wb + (size_t)DG_QNB * nbp);
+    const size_t rstride = (size_t)nbp * 64;
+    repack(W, r0, nr, nb, rstride, rp);
+    TILE_CFG();
+    for (int t = 0; t < nr; t += T) {
+        for (int g = 0; g * T < q->n; g++) {
+            float out[T][T] __attribute__((aligned(64)));
+            tile16(rp + (size_t)t * rstride, rstride, ws + (size_t)t * nbp, wb + (size_t)t * nbp, nbp, q, g, nb, P, out);
+            int ni = q->n - g * T < T ? q->n - g * T : T, nrt = nr - t < T ? nr - t : T;
+            for (int i = 0; i < ni; i++)
+                for (int r = 0; r < nrt; r++) Y[(size_t)(g * T + i) * ldy + r0 + t + r] = out[r][i];
+        }
+    }
+    TILE_RELEASE();
+}
+
+/* fp32 scales and biases of DG_QNB rows per block + those rows' codes as bytes */
+static size_t scratch_bytes(int cols) {
+    size_t nbp = (size_t)dg_qblocks(cols);
+    return 2 * DG_QNB * nbp * sizeof(float) + (size_t)DG_QNB * nbp * DG_QB;
+}
+
+/* ---- int16 (near-exact): 8-bit codes too, the tiles take them at the same cost ---- */
+
+static size_t act_bytes16(int n, int cols) { return act_bytes(n, cols, 2); }
+static void act_init16(dg_qact *q, void *buf, int n, const dg_mat *W) { act_init(q, buf, n, W, 2); }
+static void quantize16(const dg_qact *q, const float *X, int ldx, int i0, int i1) { quantize(q, X, ldx, i0, i1, 2); }
+static void rows16(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int ldy, void *scratch) {
+    rows(W, r0, r1, q, Y, ldy, scratch, 2);
+}
+
+const dg_qpath dg_qpath_int16_amx = {
+    .name = "int16", .lossy = 0, .serves = dg_affine_blocked, .chosen = dg_affine_blocked,
+    .act_bytes = act_bytes16, .act_init = act_init16, .quantize = quantize16, .rows = rows16,
+    .scratch_bytes = scratch_bytes,
+};
+
+/* ---- int8 (lossy): chosen for 4-bit codes only, as on AVX2 (the 8-bit head would lose ~10%
+ * logits RMS to int8 activations) ---- */
+
+static int chosen8(const dg_mat *W) { return dg_affine_blocked(W) && W->bits == 4; }
+
+static size_t act_bytes8(int n, int cols) { return act_bytes(n, cols, 1); }
+static void act_init8(dg_qact *q, void *buf, int n, const dg_mat *W) { act_init(q, buf, n, W, 1); }
+static void quantize8(const dg_qact *q, const float *X, int ldx, int i0, int i1) { quantize(q, X, ldx, i0, i1, 1); }
+static void rows8(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int ldy, void *scratch) {
+    rows(W, r0, r1, q, Y, ldy, scratch, 1);
+}
+
+const dg_qpath dg_qpath_int8_amx = {
+    .name = "int8", .lossy = 1, .serves = dg_affine_blocked, .chosen = chosen8,
+    .act_bytes = act_bytes8, .act_init = act_init8, .quantize = quantize8, .rows = rows8,
+    .scratch_bytes = scratch_bytes,
+};

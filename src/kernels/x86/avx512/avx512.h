@@ -1,0 +1,14 @@
+/* The AVX-512 kernels (F/BW/VL/DQ + VNNI, x86-64), entries of the avx512 table (table.c) and
+ * building blocks of the amx one. Declarations only: callable on any x86 build, runnable where
+ * the CPU has the ISA. */
+#ifndef DG_KERNELS_AVX512_H
+#define DG_KERNELS_AVX512_H
+#include "kernels/isa.h"
+
+#define DG_MR_AVX512 16
+void dg_mk_avx512(int m, int nc, int kc, const float *x, int ldx, const float *wt, float *y, int ldy, int accumulate);
+/* Integer paths for MLX affine 4/8-bit weights on the AVX2 paths' layouts, with VNNI dots:
+ * int16 activations (vpdpwssd, near-exact) and int8 activations (vpdpbusd, lossy). */
+extern const dg_qpath dg_qpath_int16_avx512, dg_qpath_int8_avx512;
+
+#endif
