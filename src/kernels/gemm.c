@@ -11,6 +11,7 @@
 #include "kernels/gemm.h"
 #include <stdlib.h>
 #include <string.h>
+#include "core/numeric.h"
 #include "kernels/isa.h"
 
 #define KC DG_KC
@@ -105,6 +106,17 @@ void dg_qact_blocked_init(dg_qact *q, void *buf, int n, int cols, int bits, int 
     q->q = buf;
     q->scale = (float *)(q->q + (size_t)n * q->row_bytes);
     q->ssum = (float *)((uint8_t *)q->scale + round64((size_t)n * (size_t)q->nblocks * sizeof(float)));
+}
+
+void dg_block_scales(const dg_mat *W, int r0, int nr, int nbp, float *ws, float *wb) {
+    const int nb = W->cols / DG_QB, per = W->group / DG_QB;
+    for (int r = 0; r < nr; r++) {
+        const uint8_t *sr = W->scales + (size_t)(r0 + r) * W->sb_stride, *br = W->biases + (size_t)(r0 + r) * W->sb_stride;
+        for (int c = 0; c < nbp; c++) {
+            ws[(size_t)r * nbp + c] = c < nb ? dg_bf16_to_f32(dg_ld16(sr + 2 * (size_t)(c / per))) : 0.0f;
+            wb[(size_t)r * nbp + c] = c < nb ? dg_bf16_to_f32(dg_ld16(br + 2 * (size_t)(c / per))) : 0.0f;
+        }
+    }
 }
 
 void dg_gemm_rows_q(const dg_kernels *k, int thread, const dg_mat *W, int r0, int r1,

@@ -89,5 +89,8 @@ static inline int dg_qblocks(int cols) { return (cols / DG_QB + 7) / 8 * 8; }
 size_t dg_qact_blocked_bytes(int n, int cols, int code_bytes);
 /* Lays such a layout out in buf (64-byte aligned); q->path is left to the caller. */
 void dg_qact_blocked_init(dg_qact *q, void *buf, int n, int cols, int bits, int code_bytes);
+/* The bf16 scales/biases of W rows [r0, r0+nr) expanded once to one fp32 value per 64-column
+ * activation block (nbp blocks, the padding ones 0): ws/wb are [nr][nbp]. */
+void dg_block_scales(const dg_mat *W, int r0, int nr, int nbp, float *ws, float *wb);
 
 #endif

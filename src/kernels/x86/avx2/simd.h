@@ -1,5 +1,5 @@
-/* Helpers shared by the AVX2 kernels: an 8x8 register transpose, the symmetric quantization of
- * one activation block, and the per-block weight scales of the integer paths. Include only from *_avx2.c files (AVX2 intrinsics). */
+/* Helpers shared by the AVX2 kernels: an 8x8 register transpose and the symmetric quantization
+ * of one activation block. Include only from *_avx2.c files (AVX2 intrinsics). */
 #ifndef DG_KERNELS_SIMD_AVX2_H
 #define DG_KERNELS_SIMD_AVX2_H
 #include <immintrin.h>
@@ -24,19 +24,6 @@ __attribute__((always_inline)) static inline void dg_transpose8_avx2(__m256 r[8]
     r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
     r[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
     r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
-}
-
-/* The bf16 scales/biases of W rows [r0, r0+nr) expanded once to one fp32 value per 64-column
- * activation block (nbp blocks, the padding ones 0): ws/wb are [nr][nbp]. */
-static inline void dg_block_scales(const dg_mat *W, int r0, int nr, int nbp, float *ws, float *wb) {
-    const int nb = W->cols / DG_QB, per = W->group / DG_QB;
-    for (int r = 0; r < nr; r++) {
-        const uint8_t *sr = W->scales + (size_t)(r0 + r) * W->sb_stride, *br = W->biases + (size_t)(r0 + r) * W->sb_stride;
-        for (int c = 0; c < nbp; c++) {
-            ws[(size_t)r * nbp + c] = c < nb ? dg_bf16_to_f32(dg_ld16(sr + 2 * (size_t)(c / per))) : 0.0f;
-            wb[(size_t)r * nbp + c] = c < nb ? dg_bf16_to_f32(dg_ld16(br + 2 * (size_t)(c / per))) : 0.0f;
-        }
-    }
 }
 
 /* Codes qi[j] = round(x[j] * qmax / max|x|) in [-qmax, qmax] (round to nearest: MXCSR default;
