@@ -1,23 +1,43 @@
 # dgemma build: a C11 compiler, pthreads, libm, cJSON (JSON) and libmicrohttpd (server).
-# Objects go to $(B)/; `make BUILD=asan` builds an ASan+UBSan variant in build-asan/.
+# Objects go to $(B)/; `make BUILD=asan` builds an ASan+UBSan variant in build-asan/,
+# `make BUILD=arm64` an AArch64 Linux cross build in build-arm64/ (tools/setup-arm64-cross.sh).
+# Linux (GCC or clang) and macOS (Apple clang, Homebrew cJSON and libmicrohttpd).
 
 BUILD ?= release
+PKG_CONFIG ?= pkg-config
 ifeq ($(BUILD),asan)
 B      := build-asan
 OPT    := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDSAN  := -fsanitize=address,undefined
+else ifeq ($(BUILD),arm64)
+B      := build-arm64
+CC     := aarch64-linux-gnu-gcc
+PKG_CONFIG := PKG_CONFIG_LIBDIR=/usr/lib/aarch64-linux-gnu/pkgconfig pkg-config
+OPT    := -O2 -g
+LDSAN  :=
 else
 B      := build
 OPT    := -O2 -g
 LDSAN  :=
 endif
 
+OS := $(shell uname -s)
 CC      ?= cc
 CFLAGS  ?=
 CFLAGS  += -std=c11 $(OPT) -Wall -Wextra -Wno-unused-parameter -D_GNU_SOURCE -fPIC -Iinclude -Isrc \
-           $(shell pkg-config --cflags libcjson 2>/dev/null)
-LDLIBS  := $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson) -lpthread -lm
-HTTPLIB := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
+           $(shell $(PKG_CONFIG) --cflags libcjson 2>/dev/null) $(shell $(PKG_CONFIG) --cflags libmicrohttpd 2>/dev/null)
+LDLIBS  := $(shell $(PKG_CONFIG) --libs libcjson 2>/dev/null || echo -lcjson) -lpthread -lm
+HTTPLIB := $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
+SHARED  := -shared
+ifeq ($(OS),Darwin)
+# Apple's linker: -dynamiclib for shared libraries; Homebrew's prefix when pkg-config is absent.
+SHARED  := -dynamiclib
+BREW    := $(shell brew --prefix 2>/dev/null)
+ifneq ($(BREW),)
+CFLAGS  += -I$(BREW)/include
+LDLIBS  := -L$(BREW)/lib $(LDLIBS)
+endif
+endif
 
 # Kernels: src/kernels/c/ everywhere, one folder per ISA of the target architecture, each
 # compiled with its ISA's flags only and chosen at run time (src/kernels/table.c).
@@ -25,9 +45,14 @@ ARCH := $(shell $(CC) -dumpmachine 2>/dev/null | cut -d- -f1)
 ifeq ($(ARCH),x86_64)
 KERNEL_DIRS := src/kernels/x86/avx2
 endif
-FLAGS_avx2   := -mavx2 -mfma -mf16c
-FLAGS_avx512 := -mavx2 -mfma -mf16c -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -mavx512bf16
-FLAGS_amx    := $(FLAGS_avx512) -mamx-tile -mamx-int8 -mamx-bf16
+ifneq ($(filter aarch64 arm64,$(ARCH)),)
+KERNEL_DIRS := src/kernels/arm/neon src/kernels/arm/dotprod src/kernels/arm/i8mm
+endif
+FLAGS_avx2    := -mavx2 -mfma -mf16c
+FLAGS_avx512  := -mavx2 -mfma -mf16c -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -mavx512bf16
+FLAGS_amx     := $(FLAGS_avx512) -mamx-tile -mamx-int8 -mamx-bf16
+FLAGS_dotprod := -march=armv8.2-a+dotprod
+FLAGS_i8mm    := -march=armv8.2-a+dotprod+i8mm
 
 LIB_SRC  := $(wildcard src/core/*.c src/format/*.c src/kernels/*.c src/kernels/c/*.c $(KERNEL_DIRS:%=%/*.c) \
                        src/model/*.c src/gen/*.c src/text/*.c)
@@ -39,10 +64,11 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
 SRV_OBJ  := $(SRV_SRC:%.c=$(B)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(B)/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(B)/tests/%)
+TEST_ARM64 := dgemma tests/test_gemm tests/test_ops tests/test_sampler
 
 all: $(B)/dgemma $(B)/libdgemma.a $(B)/libdgemma.so $(TEST_BIN)
 
-isa_flags = $(if $(findstring /x86/amx/,$1),$(FLAGS_amx),$(if $(findstring /x86/avx512/,$1),$(FLAGS_avx512),$(if $(findstring /x86/avx2/,$1),$(FLAGS_avx2))))
+isa_flags = $(if $(findstring /x86/amx/,$1),$(FLAGS_amx),$(if $(findstring /x86/avx512/,$1),$(FLAGS_avx512),$(if $(findstring /x86/avx2/,$1),$(FLAGS_avx2),$(if $(findstring /arm/i8mm/,$1),$(FLAGS_i8mm),$(if $(findstring /arm/dotprod/,$1),$(FLAGS_dotprod))))))
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -53,7 +79,7 @@ $(B)/libdgemma.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(B)/libdgemma.so: $(LIB_OBJ)
-	$(CC) -shared $(LDSAN) -o $@ $^ $(LDLIBS)
+	$(CC) $(SHARED) $(LDSAN) -o $@ $^ $(LDLIBS)
 
 $(B)/dgemma: $(CLI_OBJ) $(SRV_OBJ) $(B)/libdgemma.a
 	$(CC) $(LDSAN) -o $@ $(CLI_OBJ) $(SRV_OBJ) $(B)/libdgemma.a $(HTTPLIB) $(LDLIBS)
@@ -112,9 +138,18 @@ bench-model: $(B)/dgemma
 check: fixtures
 	DG_REQUIRE_FIXTURE=1 $(MAKE) test
 	DG_REQUIRE_FIXTURE=1 $(MAKE) test-asan
+	$(MAKE) check-arm64
+
+# AArch64: cross-built, then the golden parity on every kernel path and the kernel tests, run
+# under qemu-aarch64 -cpu max (which has NEON, dotprod and i8mm): correctness, not speed.
+check-arm64:
+	@command -v aarch64-linux-gnu-gcc >/dev/null && command -v qemu-aarch64 >/dev/null || \
+	    { echo "check-arm64: needs the cross compiler and qemu: tools/setup-arm64-cross.sh"; exit 1; }
+	$(MAKE) BUILD=arm64 $(TEST_ARM64:%=build-arm64/%)
+	tools/check-arm64.sh build-arm64
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-arm64
 
-.PHONY: all test test-asan check fixtures demo bench bench-model clean
+.PHONY: all test test-asan check check-arm64 fixtures demo bench bench-model clean
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
