@@ -52,6 +52,7 @@ dg_status dg_ctx_new(const dg_model *m, const dg_ctx_params *p, dg_ctx **out, dg
     int kvmax = imax(cfg->n_kv * cfg->head_dim, cfg->g_n_kv * cfg->g_head_dim);
     int ok = 1;
     c->pool = dg_pool_new(c->n_threads);
+    if (c->pool && p->count_tasks && !dg_pool_count_tasks(c->pool)) ok = 0;
     const char *e8 = getenv("DGEMMA_INT8");
     int lossy = p->int8 || (e8 && atoi(e8) > 0);
     if (!c->pool || !dg_kernels_init(&c->k, table->isa, p->precise, lossy, c->n_threads, m->max_cols)) ok = 0;
@@ -135,6 +136,7 @@ void dg_ctx_free(dg_ctx *c) {
 }
 
 dg_isa dg_ctx_isa(const dg_ctx *c) { return c->k.isa; }
+int dg_ctx_task_balance(const dg_ctx *c, dg_task_balance *out, int max) { return dg_pool_regions(c->pool, out, max); }
 const dg_model *dg_ctx_model(const dg_ctx *c) { return c->m; }
 
 int dg_cache_len(const dg_ctx *c, int seq) {
