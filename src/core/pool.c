@@ -134,6 +134,20 @@ void dg_pool_free(dg_pool *p) {
 
 int dg_pool_size(const dg_pool *p) { return p->n; }
 
+int dg_pool_parts(const dg_pool *p, int unit, int lo, int hi) {
+    const long T = p->n;
+    if (lo < 1) lo = 1;
+    if (hi < lo || (long)unit * lo >= 8 * T) return lo;
+    int best = lo;
+    double fill = 0;
+    for (int k = lo; k <= hi; k++) {
+        long n = (long)unit * k;
+        double f = (double)n / ((double)T * (double)((n + T - 1) / T));
+        if (f > fill + 1e-9) { fill = f; best = k; }
+    }
+    return best;
+}
+
 void dg_pool_run_as(dg_pool *p, const char *region, int n_tasks, dg_task_fn fn, void *user) {
     if (n_tasks <= 0) return;
     if (p->n == 1 || n_tasks == 1) {

@@ -17,6 +17,11 @@ int dg_pool_size(const dg_pool *p);
 void dg_pool_run_as(dg_pool *p, const char *region, int n_tasks, dg_task_fn fn, void *user);
 #define dg_pool_run(p, n_tasks, fn, user) dg_pool_run_as(p, #fn, n_tasks, fn, user)
 
+/* Splitting a loop for this pool: the k in [lo, hi] whose unit * k equal tasks fill the threads
+ * best (tasks / (threads * ceil(tasks / threads)); the smallest such k), or lo when unit * lo
+ * tasks already give every thread 8 or more. */
+int dg_pool_parts(const dg_pool *p, int unit, int lo, int hi);
+
 /* Task-balance counts (benchmarks only; dg_task_balance in dgemma.h): off until
  * dg_pool_count_tasks, which allocates them once (0 when out of memory). */
 #define DG_POOL_REGIONS 32

@@ -12,7 +12,17 @@ typedef struct att_job {
     dg_kv *kv;
     int nk;             /* keys: cache entries (+ staged canvas rows in the decoder) */
     int key_pos0;       /* absolute position of key 0 */
+    int rb;             /* query rows per task, <= DG_ATT_ROWS */
 } att_job;
+
+/* Query rows per task: at most DG_ATT_ROWS (the scratch), at least 6 (one micro-kernel call),
+ * in as many blocks per head as fill the threads best (16 heads x 6 blocks of 48 rows are 96
+ * tasks, which keep 64 threads 75% busy; 8 blocks of 32 fill them). */
+static int att_rows(dg_pool *pool, int nq, int rows) {
+    int lo = (rows + DG_ATT_ROWS - 1) / DG_ATT_ROWS, hi = (rows + 5) / 6;
+    int parts = dg_pool_parts(pool, nq, lo, hi);
+    return (rows + parts - 1) / parts;
+}
 
 static void att_task(void *user, int task, int thread) {
     att_job *j = user;
@@ -20,8 +30,8 @@ static void att_task(void *user, int task, int thread) {
     const dg_layer *L = j->L;
     const dg_config *cfg = &c->m->cfg;
     int nq = cfg->n_heads, D = L->D, group = nq / L->n_kv, qd = nq * D, nk = j->nk;
-    int h = task % nq, r0 = (task / nq) * DG_ATT_ROWS;
-    int rows = j->sp->rows - r0 < DG_ATT_ROWS ? j->sp->rows - r0 : DG_ATT_ROWS;
+    int h = task % nq, r0 = (task / nq) * j->rb;
+    int rows = j->sp->rows - r0 < j->rb ? j->sp->rows - r0 : j->rb;
     int g = h / group, row0 = j->sp->row0 + r0;
     dg_mat K = {.kind = DG_W_F32, .rows = nk, .cols = D, .w = (const uint8_t *)(j->kv->k + (size_t)g * j->kv->cap * D),
                 .w_stride = (size_t)D * sizeof(float)};
@@ -59,7 +69,7 @@ void dg_attention(const dg_pass *ps, int li) {
         const dg_span *sp = &ps->sp[s];
         dg_seq *seq = &c->seqs[sp->seq];
         dg_kv *kv = &seq->kv[li];
-        att_job j = {ps, L, sp, kv, kv->n, 0};
+        att_job j = {ps, L, sp, kv, kv->n, 0, att_rows(c->pool, nq, sp->rows)};
         if (ps->decoder) {
             /* stage the canvas K/V after the cache entries; kv->n stays: nothing is committed */
             for (int g = 0; g < nkv; g++)
@@ -79,7 +89,7 @@ void dg_attention(const dg_pass *ps, int li) {
             for (int t = 0; t < j.nk; t++)
                 for (int d = 0; d < D; d++) VT[(size_t)d * j.nk + t] = V[(size_t)t * D + d];
         }
-        dg_pool_run(c->pool, nq * ((sp->rows + DG_ATT_ROWS - 1) / DG_ATT_ROWS), att_task, &j);
+        dg_pool_run(c->pool, nq * ((sp->rows + j.rb - 1) / j.rb), att_task, &j);
         c->prof.flops += 4.0 * nq * sp->rows * (double)j.nk * D;   /* Q K^T and P V */
     }
 }
