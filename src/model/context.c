@@ -70,6 +70,7 @@ dg_status dg_ctx_new(const dg_model *m, const dg_ctx_params *p, dg_ctx **out, dg
     c->router_logits = falloc((size_t)R * imax(E, K), &ok);
     c->route_idx = calloc((size_t)R * K, sizeof(int));
     c->exp_count = calloc((size_t)E, sizeof(int));
+    c->exp_order = calloc((size_t)E, sizeof(int));
     c->exp_rows = calloc((size_t)E * R, sizeof(int));
     c->att_vt = falloc((size_t)kvmax * ((size_t)c->max_tokens + (size_t)R), &ok);
     c->rope_cs = falloc(2 * (size_t)R * hmax, &ok);
@@ -78,7 +79,7 @@ dg_status dg_ctx_new(const dg_model *m, const dg_ctx_params *p, dg_ctx **out, dg
     c->inv_freq_f = calloc((size_t)hmax, sizeof(double));
     c->exp_scratch = calloc((size_t)c->n_threads, sizeof(float *));
     c->att_scratch = calloc((size_t)c->n_threads, sizeof(float *));
-    if (!c->route_idx || !c->exp_count || !c->exp_rows || !c->inv_freq_s || !c->inv_freq_f ||
+    if (!c->route_idx || !c->exp_count || !c->exp_order || !c->exp_rows || !c->inv_freq_s || !c->inv_freq_f ||
         !c->exp_scratch || !c->att_scratch) ok = 0;
     for (int t = 0; ok && t < c->n_threads; t++) {
         c->exp_scratch[t] = falloc((size_t)R * (2 * (size_t)H + 3 * (size_t)Ie), &ok);
@@ -128,7 +129,7 @@ void dg_ctx_free(dg_ctx *c) {
     free(c->x); free(c->xn); free(c->r); free(c->a); free(c->h1); free(c->m1); free(c->m2);
     free(c->q); free(c->att); free(c->kn); free(c->vn); free(c->g); free(c->u);
     free(c->slot_out); free(c->route_w); free(c->router_logits); free(c->route_idx);
-    free(c->exp_count); free(c->exp_rows); free(c->att_vt);
+    free(c->exp_count); free(c->exp_order); free(c->exp_rows); free(c->att_vt);
     free(c->rope_cs); free(c->rope_sn); free(c->inv_freq_s); free(c->inv_freq_f);
     dg_kernels_free(&c->k);
     if (c->pool) dg_pool_free(c->pool);

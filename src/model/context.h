@@ -37,6 +37,7 @@ struct dg_ctx {
     float *route_w;             /* [max_rows, top_k] */
     float *router_logits;       /* [max_rows, E] */
     int *exp_count, *exp_rows;  /* per expert: count; rows list [E][max_rows] as (row*K + slot) */
+    int *exp_order, n_active;   /* experts with rows, most rows first (the task order), and their count */
     float **exp_scratch;        /* per thread: gathered rows + gate_up + act */
     float **att_scratch;        /* per thread: scores of a block of query rows over all keys */
     float *att_vt;              /* V transposed for one layer: [n_kv][D][keys] */
