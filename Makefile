@@ -1,24 +1,44 @@
 # dgemma build: a C11 compiler, pthreads, libm, cJSON (JSON) and libmicrohttpd (server).
-# Objects go to $(B)/; `make BUILD=asan` builds an ASan+UBSan variant in build-asan/.
+# Objects go to $(B)/; `make BUILD=asan` builds an ASan+UBSan variant in build-asan/,
+# `make BUILD=arm64` an AArch64 Linux cross build in build-arm64/ (tools/setup-arm64-cross.sh).
+# Linux (GCC or clang) and macOS (Apple clang, Homebrew cJSON and libmicrohttpd).
 
 BUILD ?= release
+PKG_CONFIG ?= pkg-config
 ifeq ($(BUILD),asan)
 B      := build-asan
 OPT    := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDSAN  := -fsanitize=address,undefined
+else ifeq ($(BUILD),arm64)
+B      := build-arm64
+CC     := aarch64-linux-gnu-gcc
+PKG_CONFIG := PKG_CONFIG_LIBDIR=/usr/lib/aarch64-linux-gnu/pkgconfig pkg-config
+OPT    := -O2 -g
+LDSAN  :=
 else
 B      := build
 OPT    := -O2 -g
 LDSAN  :=
 endif
 
+OS := $(shell uname -s)
 CC      ?= cc
 CFLAGS  ?=
 # Hidden visibility: the shared library exports only what include/dgemma.h marks DG_API.
 CFLAGS  += -std=c11 $(OPT) -Wall -Wextra -Wno-unused-parameter -D_GNU_SOURCE -fPIC -fvisibility=hidden -Iinclude -Isrc \
-           $(shell pkg-config --cflags libcjson 2>/dev/null)
-LDLIBS  := $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson) -lpthread -lm
-HTTPLIB := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
+           $(shell $(PKG_CONFIG) --cflags libcjson 2>/dev/null) $(shell $(PKG_CONFIG) --cflags libmicrohttpd 2>/dev/null)
+LDLIBS  := $(shell $(PKG_CONFIG) --libs libcjson 2>/dev/null || echo -lcjson) -lpthread -lm
+HTTPLIB := $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
+SHARED   = -shared -Wl,-soname,$(SONAME)
+ifeq ($(OS),Darwin)
+# Apple's linker: -dynamiclib for shared libraries; Homebrew's prefix when pkg-config is absent.
+SHARED   = -dynamiclib -install_name @rpath/$(SONAME)
+BREW    := $(shell brew --prefix 2>/dev/null)
+ifneq ($(BREW),)
+CFLAGS  += -I$(BREW)/include
+LDLIBS  := -L$(BREW)/lib $(LDLIBS)
+endif
+endif
 
 # Kernels: src/kernels/c/ everywhere, one folder per ISA of the target architecture, each
 # compiled with its ISA's flags only and chosen at run time (src/kernels/table.c).
@@ -26,9 +46,14 @@ ARCH := $(shell $(CC) -dumpmachine 2>/dev/null | cut -d- -f1)
 ifeq ($(ARCH),x86_64)
 KERNEL_DIRS := src/kernels/x86/avx2 src/kernels/x86/avx512 src/kernels/x86/amx
 endif
-FLAGS_avx2   := -mavx2 -mfma -mf16c
-FLAGS_avx512 := -mavx2 -mfma -mf16c -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -mavx512bf16
-FLAGS_amx    := $(FLAGS_avx512) -mamx-tile -mamx-int8 -mamx-bf16
+ifneq ($(filter aarch64 arm64,$(ARCH)),)
+KERNEL_DIRS := src/kernels/arm/neon src/kernels/arm/dotprod src/kernels/arm/i8mm
+endif
+FLAGS_avx2    := -mavx2 -mfma -mf16c
+FLAGS_avx512  := -mavx2 -mfma -mf16c -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -mavx512bf16
+FLAGS_amx     := $(FLAGS_avx512) -mamx-tile -mamx-int8 -mamx-bf16
+FLAGS_dotprod := -march=armv8.2-a+dotprod
+FLAGS_i8mm    := -march=armv8.2-a+dotprod+i8mm
 
 # The library's version (DGEMMA_VERSION in include/dgemma.h) names the shared object; its
 # major number is the SONAME (libdgemma.so.0), bumped when the ABI breaks.
@@ -46,10 +71,11 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
 SRV_OBJ  := $(SRV_SRC:%.c=$(B)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(B)/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(B)/tests/%)
+TEST_ARM64 := dgemma tests/test_gemm tests/test_ops tests/test_sampler
 
 all: $(B)/dgemma $(B)/libdgemma.a $(B)/libdgemma.so $(TEST_BIN)
 
-isa_flags = $(if $(findstring /x86/amx/,$1),$(FLAGS_amx),$(if $(findstring /x86/avx512/,$1),$(FLAGS_avx512),$(if $(findstring /x86/avx2/,$1),$(FLAGS_avx2))))
+isa_flags = $(if $(findstring /x86/amx/,$1),$(FLAGS_amx),$(if $(findstring /x86/avx512/,$1),$(FLAGS_avx512),$(if $(findstring /x86/avx2/,$1),$(FLAGS_avx2),$(if $(findstring /arm/i8mm/,$1),$(FLAGS_i8mm),$(if $(findstring /arm/dotprod/,$1),$(FLAGS_dotprod))))))
 
 # Objects depend on the Makefile too: a flag change (e.g. visibility) must rebuild them.
 $(B)/%.o: %.c Makefile
@@ -61,7 +87,7 @@ $(B)/libdgemma.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(B)/libdgemma.so.$(VERSION): $(LIB_OBJ)
-	$(CC) -shared $(LDSAN) -Wl,-soname,$(SONAME) -o $@ $^ $(LDLIBS)
+	$(CC) $(SHARED) $(LDSAN) -o $@ $^ $(LDLIBS)
 
 $(B)/libdgemma.so: $(B)/libdgemma.so.$(VERSION)
 	ln -sf libdgemma.so.$(VERSION) $(B)/$(SONAME)
@@ -144,6 +170,7 @@ check: fixtures
 	DG_REQUIRE_FIXTURE=1 $(MAKE) test
 	DG_REQUIRE_FIXTURE=1 $(MAKE) test-asan
 	$(MAKE) fuzz-run FUZZ_SECONDS=$(FUZZ_CHECK_SECONDS)
+	$(MAKE) check-arm64
 
 # Fuzzing (libFuzzer, clang): every tests/fuzz/fuzz_*.c is a target, linked with the library
 # and server objects built for it (ASan + UBSan + coverage) in build-fuzz/. Seeds are checked in
@@ -176,8 +203,16 @@ fuzz-run: fuzz
 	    sed -n 's/^stat::number_of_executed_units: *\([0-9]*\)/   \1 executions/p' $(FB)/$$n.log; \
 	done
 
-clean:
-	rm -rf build build-asan build-fuzz
+# AArch64: cross-built, then the golden parity on every kernel path and the kernel tests, run
+# under qemu-aarch64 -cpu max (which has NEON, dotprod and i8mm): correctness, not speed.
+check-arm64:
+	@command -v aarch64-linux-gnu-gcc >/dev/null && command -v qemu-aarch64 >/dev/null || \
+	    { echo "check-arm64: needs the cross compiler and qemu: tools/setup-arm64-cross.sh"; exit 1; }
+	$(MAKE) BUILD=arm64 $(TEST_ARM64:%=build-arm64/%)
+	tools/check-arm64.sh build-arm64
 
-.PHONY: all test test-asan check fixtures demo bench bench-model clean install fuzz fuzz-run
+clean:
+	rm -rf build build-asan build-fuzz build-arm64
+
+.PHONY: all test test-asan check check-arm64 fixtures demo bench bench-model clean install fuzz fuzz-run
 -include $(shell find $(B) $(if $(filter fuzz%,$(MAKECMDGOALS)),$(FB)) -name '*.d' 2>/dev/null)

@@ -124,11 +124,22 @@ typedef struct dg_ctx_params {
                            4-bit weights: about 1.6x faster experts, ~0.5% error per product,
                            several % on logits); default int16 (near-exact). The CLI sets it
                            from DGEMMA_INT8=1. */
+    int count_tasks;    /* 1: count the task balance of the parallel loops (benchmarks) */
 } dg_ctx_params;
 
 DG_API dg_status dg_ctx_new(const dg_model *m, const dg_ctx_params *p, dg_ctx **out, dg_error *err);
 DG_API void dg_ctx_free(dg_ctx *c);
 DG_API dg_isa dg_ctx_isa(const dg_ctx *c);
+/* Task balance of the context's parallel loops since dg_ctx_new (needs count_tasks): per loop
+ * (named by its task function), its runs and, summed over them, the tasks, the most tasks one
+ * thread took under the pool's dynamic scheduling, the fair share ceil(tasks / threads), and
+ * the threads left without any task. Returns the number of loops written (at most max). */
+typedef struct dg_task_balance {
+    const char *loop;
+    long runs;
+    double tasks, max_thread, fair, idle;
+} dg_task_balance;
+DG_API int dg_ctx_task_balance(const dg_ctx *c, dg_task_balance *out, int max);
 
 /* Number of tokens held in sequence `seq`'s cache. */
 DG_API int dg_cache_len(const dg_ctx *c, int seq);

@@ -24,3 +24,5 @@ if [ -n "$need" ]; then
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $need >/dev/null
 fi
+# `make check` also cross-builds for AArch64 and runs that build under qemu.
+"$(dirname "$0")/setup-arm64-cross.sh"

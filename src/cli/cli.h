@@ -61,4 +61,7 @@ void cli_meter_start(cli_meter *m);
 void cli_write_progress(void *user, uint64_t done, uint64_t total);
 double cli_meter_elapsed(const cli_meter *m);
 
+/* bench: the context's task-balance counts (dg_ctx_task_balance). */
+void cli_print_task_balance(const dg_ctx *ctx, long threads);
+
 #endif

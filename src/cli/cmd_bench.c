@@ -93,7 +93,7 @@ int cmd_bench(int argc, char **argv) {
     }
     double sc_beta = 0, sc_got = 0;
     dg_ctx_params cp = {.n_threads = (int)threads, .n_seq = (int)B, .precise = precise, .isa = (dg_isa)isa,
-                        .max_tokens = (int)(syn >= 0 ? syn : plen) + L + 16};
+                        .max_tokens = (int)(syn >= 0 ? syn : plen) + L + 16, .count_tasks = 1};
     float **buf = calloc((size_t)B, sizeof *buf), **nosc = calloc((size_t)B, sizeof *nosc);
     int32_t **canvas = calloc((size_t)B, sizeof *canvas), *prompt = malloc((size_t)plen * sizeof *prompt);
     int32_t *sampled = malloc((size_t)L * 4), *am = malloc((size_t)L * 4), *next = malloc((size_t)L * 4);
@@ -168,7 +168,11 @@ int cmd_bench(int argc, char **argv) {
     dg_step_profile *p = &prof[mi_k];
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
+#if defined(__APPLE__)
+    double rss_gb = (double)ru.ru_maxrss / (1024.0 * 1024.0 * 1024.0);   /* bytes there, KiB on Linux */
+#else
     double rss_gb = (double)ru.ru_maxrss / (1024.0 * 1024.0);
+#endif
     double other = p->total - p->attention - p->dense_mlp - p->router - p->experts - p->head - p->self_cond;
     static const char *part_key[DG_PARTS] = {"attention", "dense_mlp", "router", "experts", "head", "self_cond"};
     const double part_s[DG_PARTS] = {p->attention, p->dense_mlp, p->router, p->experts, p->head, p->self_cond};
@@ -250,6 +254,7 @@ int cmd_bench(int argc, char **argv) {
         printf("weights      %.2f GB read per step, %.2f GB/s\n", p->weight_bytes / 1e9, p->weight_bytes / 1e9 / med);
         printf("compute      %.1f GFLOP per step, %.1f GFLOP/s\n", p->flops / 1e9, p->flops / 1e9 / med);
         printf("peak RSS     %.2f GB\n", rss_gb);
+        cli_print_task_balance(ctx, threads);
     }
     rc = 0;
 out:

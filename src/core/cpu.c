@@ -13,19 +13,58 @@
 #define ARCH_REQ_XCOMP_PERM 0x1023
 #define XFEATURE_XTILEDATA 18
 #endif
+#if defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
+#ifndef HWCAP_ASIMD
+#define HWCAP_ASIMD (1UL << 1)
+#endif
+#ifndef HWCAP_ASIMDDP
+#define HWCAP_ASIMDDP (1UL << 20)
+#endif
+#ifndef HWCAP2_I8MM
+#define HWCAP2_I8MM (1UL << 13)
+#endif
+#elif defined(__aarch64__) && defined(__APPLE__)
+#include <sys/sysctl.h>
+#endif
 
-static unsigned long long xgetbv0(void) {
 #if defined(__x86_64__)
+static unsigned long long xgetbv0(void) {
     unsigned eax, edx;
     __asm__ volatile("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
     return ((unsigned long long)edx << 32) | eax;
+}
+#endif
+
+#if defined(__aarch64__) && defined(__APPLE__)
+/* macOS names each optional feature in sysctl; a missing name means the CPU lacks it. */
+static int sysctl_flag(const char *name) {
+    int v = 0;
+    size_t len = sizeof v;
+    return sysctlbyname(name, &v, &len, NULL, 0) == 0 && v != 0;
+}
+#endif
+
+static void detect_arm(dg_cpu *c) {
+#if defined(__aarch64__)
+    c->asimd = 1;   /* AArch64 makes Advanced SIMD mandatory */
+#if defined(__linux__)
+    unsigned long hw = getauxval(AT_HWCAP), hw2 = getauxval(AT_HWCAP2);
+    c->asimd = (hw & HWCAP_ASIMD) != 0;
+    c->dotprod = c->asimd && (hw & HWCAP_ASIMDDP);
+    c->i8mm = c->dotprod && (hw2 & HWCAP2_I8MM);
+#elif defined(__APPLE__)
+    c->dotprod = sysctl_flag("hw.optional.arm.FEAT_DotProd");
+    c->i8mm = c->dotprod && sysctl_flag("hw.optional.arm.FEAT_I8MM");
+#endif
 #else
-    return 0;
+    (void)c;
 #endif
 }
 
 void dg_cpu_detect(dg_cpu *c) {
     memset(c, 0, sizeof *c);
+    detect_arm(c);
 #if defined(__x86_64__)
     unsigned a, b, cx, d;
     if (!__get_cpuid(1, &a, &b, &cx, &d)) return;
@@ -67,6 +106,9 @@ int dg_cpu_supports(const dg_cpu *c, dg_isa isa) {
     case DG_ISA_AVX2: return c->avx2 && c->fma && c->f16c;
     case DG_ISA_AVX512: return dg_cpu_supports(c, DG_ISA_AVX2) && c->avx512f && c->avx512bw && c->avx512vl && c->avx512vnni;
     case DG_ISA_AMX: return c->amx_usable && dg_cpu_supports(c, DG_ISA_AVX512);
+    case DG_ISA_NEON: return c->asimd;
+    case DG_ISA_DOTPROD: return c->asimd && c->dotprod;
+    case DG_ISA_I8MM: return c->asimd && c->dotprod && c->i8mm;
     default: return 0;
     }
 }

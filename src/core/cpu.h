@@ -8,6 +8,7 @@ typedef struct dg_cpu {
     int avx512f, avx512bw, avx512vl, avx512vnni, avx512bf16;
     int amx_tile, amx_int8, amx_bf16;
     int amx_usable;     /* kernel granted the tile state (arch_prctl) */
+    int asimd, dotprod, i8mm;   /* AArch64: NEON (ARMv8 baseline), SDOT/UDOT, SMMLA/USDOT */
 } dg_cpu;
 
 void dg_cpu_detect(dg_cpu *c);

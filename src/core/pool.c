@@ -2,6 +2,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct dg_pool {
     int n;
@@ -15,7 +16,14 @@ struct dg_pool {
     void *user;
     int n_tasks;
     atomic_int next;
+    /* task-balance counts (dg_pool_count_tasks): tasks taken per thread in the current run,
+     * one cache line each, and the per-region sums */
+    int *taken;
+    dg_task_balance *regions;
+    int n_regions;
 };
+
+#define TAKEN_STRIDE 16   /* ints per thread: 64 bytes */
 
 typedef struct { dg_pool *p; int id; } worker_arg;
 
@@ -24,7 +32,43 @@ static void work(dg_pool *p, int id) {
         int t = atomic_fetch_add(&p->next, 1);
         if (t >= p->n_tasks) break;
         p->fn(p->user, t, id);
+        if (p->taken) p->taken[id * TAKEN_STRIDE]++;
     }
+}
+
+int dg_pool_count_tasks(dg_pool *p) {
+    if (!p->taken) p->taken = calloc((size_t)p->n * TAKEN_STRIDE, sizeof *p->taken);
+    if (!p->regions) p->regions = calloc(DG_POOL_REGIONS, sizeof *p->regions);
+    return p->taken && p->regions;
+}
+
+int dg_pool_regions(const dg_pool *p, dg_task_balance *out, int max) {
+    int n = 0;
+    for (; p->regions && n < p->n_regions && n < max; n++) out[n] = p->regions[n];
+    return n;
+}
+
+/* After a run: fold the per-thread counts into the region's sums (calling thread only). */
+static void count_run(dg_pool *p, const char *region, int n_tasks) {
+    if (!p->taken || !p->regions) return;
+    int mx = 0;
+    for (int i = 0; i < p->n; i++) {
+        if (p->taken[i * TAKEN_STRIDE] > mx) mx = p->taken[i * TAKEN_STRIDE];
+        p->taken[i * TAKEN_STRIDE] = 0;
+    }
+    dg_task_balance *r = NULL;
+    for (int i = 0; i < p->n_regions && !r; i++)
+        if (p->regions[i].loop == region || !strcmp(p->regions[i].loop, region)) r = &p->regions[i];
+    if (!r && p->n_regions < DG_POOL_REGIONS) {
+        r = &p->regions[p->n_regions++];
+        r->loop = region;
+    }
+    if (!r) return;
+    r->runs++;
+    r->tasks += n_tasks;
+    r->max_thread += mx;
+    r->fair += (n_tasks + p->n - 1) / p->n;
+    r->idle += n_tasks < p->n ? p->n - n_tasks : 0;
 }
 
 static void *worker_main(void *arg) {
@@ -83,15 +127,33 @@ void dg_pool_free(dg_pool *p) {
     pthread_cond_destroy(&p->wake);
     pthread_cond_destroy(&p->done);
     free(p->threads);
+    free(p->taken);
+    free(p->regions);
     free(p);
 }
 
 int dg_pool_size(const dg_pool *p) { return p->n; }
 
-void dg_pool_run(dg_pool *p, int n_tasks, dg_task_fn fn, void *user) {
+int dg_pool_parts(const dg_pool *p, int unit, int lo, int hi) {
+    const long T = p->n;
+    if (lo < 1) lo = 1;
+    if (hi < lo || (long)unit * lo >= 8 * T) return lo;
+    int best = lo;
+    double fill = 0;
+    for (int k = lo; k <= hi; k++) {
+        long n = (long)unit * k;
+        double f = (double)n / ((double)T * (double)((n + T - 1) / T));
+        if (f > fill + 1e-9) { fill = f; best = k; }
+    }
+    return best;
+}
+
+void dg_pool_run_as(dg_pool *p, const char *region, int n_tasks, dg_task_fn fn, void *user) {
     if (n_tasks <= 0) return;
     if (p->n == 1 || n_tasks == 1) {
         for (int t = 0; t < n_tasks; t++) fn(user, t, 0);
+        if (p->taken) p->taken[0] += n_tasks;
+        count_run(p, region, n_tasks);
         return;
     }
     pthread_mutex_lock(&p->mu);
@@ -107,4 +169,5 @@ void dg_pool_run(dg_pool *p, int n_tasks, dg_task_fn fn, void *user) {
     pthread_mutex_lock(&p->mu);
     while (p->active > 0) pthread_cond_wait(&p->done, &p->mu);
     pthread_mutex_unlock(&p->mu);
+    count_run(p, region, n_tasks);
 }

@@ -11,10 +11,11 @@
 #include "kernels/gemm.h"
 #include <stdlib.h>
 #include <string.h>
+#include "core/numeric.h"
 #include "kernels/isa.h"
 
 #define KC DG_KC
-#define NB 64       /* weight rows per block / task of dg_gemm */
+#define NB 64       /* most weight rows per block / task of dg_gemm */
 #define NBT 128     /* columns of W per task of dg_gemm_tn: P (n x V fp32, the big operand) is
                        streamed once per task, so wider tiles mean fewer passes over it */
 
@@ -114,6 +115,17 @@ void dg_qact_blocked_init(dg_qact *q, void *buf, int n, int cols, int bits, int 
     dg_qact_lanes_init(q, buf, n, cols, bits, dg_qblocks(cols), DG_QB, code_bytes);
 }
 
+void dg_block_scales(const dg_mat *W, int r0, int nr, int nbp, float *ws, float *wb) {
+    const int nb = W->cols / DG_QB, per = W->group / DG_QB;
+    for (int r = 0; r < nr; r++) {
+        const uint8_t *sr = W->scales + (size_t)(r0 + r) * W->sb_stride, *br = W->biases + (size_t)(r0 + r) * W->sb_stride;
+        for (int c = 0; c < nbp; c++) {
+            ws[(size_t)r * nbp + c] = c < nb ? dg_bf16_to_f32(dg_ld16(sr + 2 * (size_t)(c / per))) : 0.0f;
+            wb[(size_t)r * nbp + c] = c < nb ? dg_bf16_to_f32(dg_ld16(br + 2 * (size_t)(c / per))) : 0.0f;
+        }
+    }
+}
+
 void dg_gemm_rows_q(const dg_kernels *k, int thread, const dg_mat *W, int r0, int r1,
                     const dg_qact *q, float *Y, int ldy) {
     for (int rb = r0; rb < r1; rb += DG_QNB)
@@ -139,24 +151,33 @@ void dg_qact_quantize(dg_pool *pool, dg_qact *q, const float *X, int ldx) {
     dg_pool_run(pool, (q->n + QTASK - 1) / QTASK, quant_task, &j);
 }
 
+/* Weight rows per task of a row-parallel product: blocks of at most `most` rows, in multiples
+ * of DG_NR, and as many as fill the pool's threads best (small matrices at high thread counts:
+ * 256 rows are 4 blocks of 64 but 16 of 16). */
+static int row_block(dg_pool *pool, int rows, int most) {
+    int granules = (rows + DG_NR - 1) / DG_NR, per = most / DG_NR;
+    int parts = dg_pool_parts(pool, 1, (granules + per - 1) / per, granules);
+    return (granules + parts - 1) / parts * DG_NR;
+}
+
 typedef struct {
     const dg_kernels *k;
     const dg_mat *W;
     const dg_qact *q;
     float *Y;
-    int ldy;
+    int ldy, rb;
 } q_job;
 
 static void q_task(void *user, int task, int thread) {
     q_job *j = user;
-    int r0 = task * DG_QNB, r1 = r0 + DG_QNB < j->W->rows ? r0 + DG_QNB : j->W->rows;
+    int r0 = task * j->rb, r1 = r0 + j->rb < j->W->rows ? r0 + j->rb : j->W->rows;
     j->q->path->rows(j->W, r0, r1, j->q, j->Y, j->ldy, j->k->scratch[thread]);
 }
 
 void dg_gemm_q(const dg_kernels *k, dg_pool *pool, const dg_mat *W, const dg_qact *q, float *Y, int ldy) {
     if (q->n <= 0) return;
-    q_job j = {k, W, q, Y, ldy};
-    dg_pool_run(pool, (W->rows + DG_QNB - 1) / DG_QNB, q_task, &j);
+    q_job j = {k, W, q, Y, ldy, row_block(pool, W->rows, DG_QNB)};
+    dg_pool_run(pool, (W->rows + j.rb - 1) / j.rb, q_task, &j);
 }
 
 /* ---- fp32 path ---- */
@@ -210,11 +231,12 @@ typedef struct {
     const float *X;
     int n, ldx, ldy;
     float *Y;
+    int rb;         /* dg_gemm: rows per task */
 } gemm_job;
 
 static void gemm_task(void *user, int task, int thread) {
     gemm_job *j = user;
-    int r0 = task * NB, r1 = r0 + NB < j->W->rows ? r0 + NB : j->W->rows;
+    int r0 = task * j->rb, r1 = r0 + j->rb < j->W->rows ? r0 + j->rb : j->W->rows;
     gemm_rows_f32(j->k, thread, j->W, r0, r1, j->X, j->n, j->ldx, j->Y, j->ldy);
 }
 
@@ -232,8 +254,8 @@ void dg_gemm(const dg_kernels *k, dg_pool *pool, const dg_mat *W,
         }
         return;
     }
-    gemm_job j = {k, W, X, n, ldx, ldy, Y};
-    dg_pool_run(pool, (W->rows + NB - 1) / NB, gemm_task, &j);
+    gemm_job j = {k, W, X, n, ldx, ldy, Y, row_block(pool, W->rows, NB)};
+    dg_pool_run(pool, (W->rows + j.rb - 1) / j.rb, gemm_task, &j);
 }
 
 /* Y[:, c0:c0+NBT] = P · W[:, c0:c0+NBT]: the panel is a slice of W's rows, already k-major, so
@@ -269,6 +291,6 @@ static void gemm_tn_task(void *user, int task, int thread) {
 void dg_gemm_tn(const dg_kernels *k, dg_pool *pool, const dg_mat *W,
                 const float *P, int n, int ldp, float *Y, int ldy) {
     if (n <= 0) return;
-    gemm_job j = {k, W, P, n, ldp, ldy, Y};
+    gemm_job j = {k, W, P, n, ldp, ldy, Y, 0};
     dg_pool_run(pool, (W->cols + NBT - 1) / NBT, gemm_tn_task, &j);
 }

@@ -102,5 +102,8 @@ void dg_qact_blocked_init(dg_qact *q, void *buf, int n, int cols, int bits, int 
  * 8): the layouts whose blocks are not DG_QB wide. */
 size_t dg_qact_lanes_bytes(int n, int nblocks, int qc, int code_bytes);
 void dg_qact_lanes_init(dg_qact *q, void *buf, int n, int cols, int bits, int nblocks, int qc, int code_bytes);
+/* The bf16 scales/biases of W rows [r0, r0+nr) expanded once to one fp32 value per 64-column
+ * activation block (nbp blocks, the padding ones 0): ws/wb are [nr][nbp]. */
+void dg_block_scales(const dg_mat *W, int r0, int nr, int nbp, float *ws, float *wb);
 
 #endif

@@ -11,6 +11,11 @@
 #include "kernels/x86/avx512/avx512.h"
 #include "kernels/x86/amx/amx.h"
 #endif
+#if defined(__aarch64__)
+#include "kernels/arm/dotprod/dotprod.h"
+#include "kernels/arm/i8mm/i8mm.h"
+#include "kernels/arm/neon/neon.h"
+#endif
 
 static const dg_isa_table table_c = {
     .isa = DG_ISA_C, .mr = DG_MR_C, .mk = dg_mk_c, .expand = dg_mat_row_range, .pack = dg_pack_c,
@@ -40,6 +45,19 @@ static const dg_isa_table table_amx = {
 };
 #endif
 
+#if defined(__aarch64__)
+/* fastest first: a lossy path is skipped unless the context allows it */
+static const dg_qpath *const neon_q[] = {&dg_qpath_int16_neon, NULL};
+static const dg_qpath *const dotprod_q[] = {&dg_qpath_int8_dotprod, &dg_qpath_int16_neon, NULL};
+static const dg_qpath *const i8mm_q[] = {&dg_qpath_int8_i8mm, &dg_qpath_int8_dotprod, &dg_qpath_int16_neon, NULL};
+#define NEON_ENTRIES .mr = DG_MR_NEON, .mk = dg_mk_neon, .expand = dg_expand_neon, .pack = dg_pack_neon, \
+    .softcap = dg_softcap_neon, .softmax = dg_softmax_neon, .sample_row = dg_sample_row_neon
+static const dg_isa_table table_neon = {.isa = DG_ISA_NEON, .qpaths = neon_q, NEON_ENTRIES};
+static const dg_isa_table table_dotprod = {.isa = DG_ISA_DOTPROD, .qpaths = dotprod_q, NEON_ENTRIES};
+static const dg_isa_table table_i8mm = {.isa = DG_ISA_I8MM, .qpaths = i8mm_q, NEON_ENTRIES};
+#undef NEON_ENTRIES
+#endif
+
 /* Built tables, best first. A table enters the automatic choice (dg_isa_resolve with AUTO)
  * only after its tests and `dgemma compare` passed on a CPU that has it (docs/KERNELS.md);
  * until then it is listed in `selectable` and runs only when asked for by name. */
@@ -48,6 +66,9 @@ static const dg_isa_table *const automatic[] = {
     &table_amx,
     &table_avx512,
     &table_avx2,
+#endif
+#if defined(__aarch64__)
+    &table_i8mm, &table_dotprod, &table_neon,
 #endif
     &table_c,
 };

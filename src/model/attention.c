@@ -18,8 +18,16 @@ typedef struct att_job {
     dg_kv *kv;
     int nk;             /* keys: cache entries (+ staged canvas rows in the decoder) */
     int key_pos0;       /* absolute position of key 0 */
-    int rb;             /* query rows per task: att_rows / heads per kv head */
+    int rb;             /* query rows per task (each stacks the kv head's query heads) */
 } att_job;
+
+/* Query rows per task: at most rb_max (the scratch holds att_rows stacked rows), at least 6
+ * (one micro-kernel call), in as many blocks per kv head as fill the threads best. */
+static int att_rows(dg_pool *pool, int nkv, int rows, int rb_max) {
+    int lo = (rows + rb_max - 1) / rb_max, hi = (rows + 5) / 6;
+    int parts = dg_pool_parts(pool, nkv, lo, hi < lo ? lo : hi);
+    return (rows + parts - 1) / parts;
+}
 
 /* The reference path's softmax over one row's visible keys: libm expf, double sum (the
  * goldens were checked with it; the fast path takes the table's vector softmax). */
@@ -105,7 +113,7 @@ static void attend(const dg_pass *ps, int li) {
         const dg_span *sp = &ps->sp[s];
         dg_seq *seq = &c->seqs[sp->seq];
         dg_kv *kv = &seq->kv[li];
-        att_job j = {ps, L, sp, kv, kv->n, 0, c->att_rows / (nq / nkv)};
+        att_job j = {ps, L, sp, kv, kv->n, 0, att_rows(c->pool, nkv, sp->rows, c->att_rows / (nq / nkv))};
         if (ps->decoder) {
             /* stage the canvas K/V after the cache entries; kv->n stays: nothing is committed */
             dg_kv_stage(kv, c->kn + (size_t)sp->row0 * kvd, c->vn + (size_t)sp->row0 * kvd, sp->rows);

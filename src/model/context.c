@@ -45,6 +45,7 @@ dg_status dg_ctx_new(const dg_model *m, const dg_ctx_params *p, dg_ctx **out, dg
     int kvmax = imax(cfg->n_kv * cfg->head_dim, cfg->g_n_kv * cfg->g_head_dim);
     int ok = 1;
     c->pool = dg_pool_new(c->n_threads);
+    if (c->pool && p->count_tasks && !dg_pool_count_tasks(c->pool)) ok = 0;
     if (!c->pool || !dg_kernels_init(&c->k, table->isa, p->precise, p->int8, c->n_threads, m->max_cols)) ok = 0;
     size_t RH = (size_t)R * H;
     c->x = falloc(RH, &ok); c->xn = falloc(RH, &ok); c->r = falloc(RH, &ok); c->a = falloc(RH, &ok);
@@ -60,6 +61,7 @@ dg_status dg_ctx_new(const dg_model *m, const dg_ctx_params *p, dg_ctx **out, dg
     c->router_logits = falloc((size_t)R * imax(E, K), &ok);
     c->route_idx = calloc((size_t)R * K, sizeof(int));
     c->exp_count = calloc((size_t)E, sizeof(int));
+    c->exp_order = calloc((size_t)E, sizeof(int));
     c->exp_rows = calloc((size_t)E * R, sizeof(int));
     c->att_vt = falloc((size_t)kvmax * ((size_t)c->max_tokens + (size_t)R), &ok);
     c->rope_cs = falloc(2 * (size_t)R * hmax, &ok);
@@ -73,7 +75,7 @@ dg_status dg_ctx_new(const dg_model *m, const dg_ctx_params *p, dg_ctx **out, dg
     c->att_rows = imax(DG_ATT_ROWS, cfg->n_heads);
     c->exp_scratch = calloc((size_t)c->n_threads, sizeof(float *));
     c->att_scratch = calloc((size_t)c->n_threads, sizeof(float *));
-    if (!c->route_idx || !c->exp_count || !c->exp_rows || !c->inv_freq_s || !c->inv_freq_f ||
+    if (!c->route_idx || !c->exp_count || !c->exp_order || !c->exp_rows || !c->inv_freq_s || !c->inv_freq_f ||
         !c->exp_scratch || !c->att_scratch) ok = 0;
     for (int t = 0; ok && t < c->n_threads; t++) {
         c->exp_scratch[t] = falloc((size_t)R * (2 * (size_t)H + 3 * (size_t)Ie), &ok);
@@ -121,7 +123,7 @@ void dg_ctx_free(dg_ctx *c) {
     free(c->x); free(c->xn); free(c->r); free(c->a); free(c->h1); free(c->m1); free(c->m2);
     free(c->q); free(c->att); free(c->kn); free(c->vn); free(c->g); free(c->u);
     free(c->slot_out); free(c->route_w); free(c->router_logits); free(c->route_idx);
-    free(c->exp_count); free(c->exp_rows); free(c->att_vt); free(c->sc_idx); free(c->sc_cnt);
+    free(c->exp_count); free(c->exp_order); free(c->exp_rows); free(c->att_vt); free(c->sc_idx); free(c->sc_cnt);
     free(c->rope_cs); free(c->rope_sn); free(c->inv_freq_s); free(c->inv_freq_f);
     dg_kernels_free(&c->k);
     if (c->pool) dg_pool_free(c->pool);
@@ -129,6 +131,7 @@ void dg_ctx_free(dg_ctx *c) {
 }
 
 dg_isa dg_ctx_isa(const dg_ctx *c) { return c->k.isa; }
+int dg_ctx_task_balance(const dg_ctx *c, dg_task_balance *out, int max) { return dg_pool_regions(c->pool, out, max); }
 const dg_model *dg_ctx_model(const dg_ctx *c) { return c->m; }
 
 int dg_cache_len(const dg_ctx *c, int seq) {

@@ -32,6 +32,7 @@ struct dg_ctx {
     float *route_w;             /* [max_rows, top_k] */
     float *router_logits;       /* [max_rows, E] */
     int *exp_count, *exp_rows;  /* per expert: count; rows list [E][max_rows] as (row*K + slot) */
+    int *exp_order, n_active;   /* experts with rows, most rows first (the task order), and their count */
     float **exp_scratch;        /* per thread: gathered rows + gate_up + act */
     float **att_scratch;        /* per thread: scores of att_rows query rows over att_keys
                                    keys, those queries and their outputs (Dmax wide) */

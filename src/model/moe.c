@@ -37,6 +37,18 @@ static void route_rows(dg_ctx *c, const dg_layer *L, int S) {
             c->exp_rows[(size_t)e * c->max_rows + c->exp_count[e]++] = i * K + k;
         }
     }
+    /* Tasks longest first (LPT): handed out in this order, the big experts start early and the
+     * small ones fill the tail, instead of a big one picked last keeping the others waiting. */
+    c->n_active = 0;
+    for (int e = 0; e < E; e++) {
+        if (!c->exp_count[e]) continue;
+        int at = c->n_active++;
+        while (at > 0 && c->exp_count[c->exp_order[at - 1]] < c->exp_count[e]) {
+            c->exp_order[at] = c->exp_order[at - 1];
+            at--;
+        }
+        c->exp_order[at] = e;
+    }
 }
 
 /* The step's expert load, for benchmarks: a synthetic checkpoint must route like a trained,
@@ -74,9 +86,10 @@ typedef struct moe_job {
 } moe_job;
 
 /* One expert: gather its rows, gate_up, GELU x up, down, scatter into the slot outputs. */
-static void expert_task(void *user, int e, int thread) {
+static void expert_task(void *user, int task, int thread) {
     moe_job *j = user;
     dg_ctx *c = j->c;
+    int e = c->exp_order[task];
     const dg_config *cfg = &c->m->cfg;
     int cnt = c->exp_count[e];
     if (!cnt) return;
@@ -98,7 +111,7 @@ void dg_moe_experts(const dg_pass *ps, int li) {
     int S = ps->S, H = cfg->hidden, E = cfg->n_experts, K = cfg->top_k;
     for (int i = 0; i < S; i++) dg_rmsnorm(c->h1 + (size_t)i * H, c->r + (size_t)i * H, L->pre_ff2_norm, H, cfg->eps);
     moe_job mj = {c, L};
-    dg_pool_run(c->pool, E, expert_task, &mj);
+    dg_pool_run(c->pool, c->n_active, expert_task, &mj);
     for (int e = 0; e < E; e++)     /* the experts' products bypass dg_mm: count them here */
         if (c->exp_count[e]) {
             const dg_mat *gu = &L->exp_gate_up[e], *dn = &L->exp_down[e];

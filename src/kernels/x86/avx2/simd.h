@@ -1,5 +1,5 @@
-/* Helpers shared by the AVX2 kernels: an 8x8 register transpose, the symmetric quantization of
- * one activation block, and the per-block weight scales of the integer paths. Include only from *_avx2.c files (AVX2 intrinsics). */
+/* Helpers shared by the AVX2 kernels: an 8x8 register transpose and the symmetric quantization
+ * of one activation block. Include only from *_avx2.c files (AVX2 intrinsics). */
 #ifndef DG_KERNELS_SIMD_AVX2_H
 #define DG_KERNELS_SIMD_AVX2_H
 #include <immintrin.h>
@@ -32,26 +32,6 @@ __attribute__((always_inline)) static inline __m128 dg_bf16x4_avx2(const uint8_t
 }
 __attribute__((always_inline)) static inline __m256 dg_bf16x8_avx2(const uint8_t *p) {
     return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p)), 16));
-}
-
-/* The bf16 scales/biases of W rows [r0, r0+nr) expanded once to one fp32 value per 64-column
- * activation block (nbp blocks, the padding ones 0): ws/wb are [nr][nbp]. Vector loads where a
- * group is one block. */
-static inline void dg_block_scales(const dg_mat *W, int r0, int nr, int nbp, float *ws, float *wb) {
-    const int nb = W->cols / DG_QB, per = W->group / DG_QB;
-    for (int r = 0; r < nr; r++) {
-        const uint8_t *sr = W->scales + (size_t)(r0 + r) * W->sb_stride, *br = W->biases + (size_t)(r0 + r) * W->sb_stride;
-        float *wsr = ws + (size_t)r * nbp, *wbr = wb + (size_t)r * nbp;
-        int c = 0;
-        for (; per == 1 && c + 8 <= nb; c += 8) {
-            _mm256_storeu_ps(wsr + c, dg_bf16x8_avx2(sr + 2 * (size_t)c));
-            _mm256_storeu_ps(wbr + c, dg_bf16x8_avx2(br + 2 * (size_t)c));
-        }
-        for (; c < nbp; c++) {
-            wsr[c] = c < nb ? dg_bf16_to_f32(dg_ld16(sr + 2 * (size_t)(c / per))) : 0.0f;
-            wbr[c] = c < nb ? dg_bf16_to_f32(dg_ld16(br + 2 * (size_t)(c / per))) : 0.0f;
-        }
-    }
 }
 
 /* Codes qi[j] = round(x[j] * qmax / max|x|) in [-qmax, qmax] for j < n (a multiple of 8; round
