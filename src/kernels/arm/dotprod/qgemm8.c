@@ -168,7 +168,7 @@ static size_t scratch8(int cols) {
 }
 
 const dg_qpath dg_qpath_int8_dotprod = {
-    .name = "int8-sdot", .lossy = 1, .serves = dg_affine_blocked, .chosen = chosen8,
+    .name = "int8-sdot", .ops = DG_OPS_INT8, .lossy = 1, .serves = dg_affine_blocked, .chosen = chosen8,
     .act_bytes = act_bytes8, .act_init = act_init8, .quantize = quantize8, .rows = rows8,
     .scratch_bytes = scratch8,
 };

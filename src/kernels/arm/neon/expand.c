@@ -65,6 +65,8 @@ void dg_expand_neon(const dg_mat *W, int r, int c0, int nc, float *out) {
         }
         return;
     }
+    default:    /* other kinds (GGML blocks): the exact scalar expansion */
+        break;
     }
     if (j < nc) dg_mat_row_range(W, r, c0 + j, nc - j, out + j);
 }

@@ -149,7 +149,7 @@ static size_t scratch16(int cols) {
 /* As on x86, 8-bit weights are served on request only: no ARM machine here measured whether the
  * path beats the fp32 one there (docs/KERNELS.md). */
 const dg_qpath dg_qpath_int16_neon = {
-    .name = "int16", .lossy = 0, .serves = dg_affine_blocked, .chosen = chosen16,
+    .name = "int16", .ops = DG_OPS_INT16, .lossy = 0, .serves = dg_affine_blocked, .chosen = chosen16,
     .act_bytes = act_bytes16, .act_init = act_init16, .quantize = quantize16, .rows = rows16,
     .scratch_bytes = scratch16,
 };

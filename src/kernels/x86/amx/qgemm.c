@@ -195,7 +195,7 @@ static void rows16(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, 
 }
 
 const dg_qpath dg_qpath_int16_amx = {
-    .name = "int16", .lossy = 0, .serves = dg_affine_blocked, .chosen = dg_affine_blocked,
+    .name = "int16", .ops = DG_OPS_INT16, .lossy = 0, .serves = dg_affine_blocked, .chosen = dg_affine_blocked,
     .act_bytes = act_bytes16, .act_init = act_init16, .quantize = quantize16, .rows = rows16,
     .scratch_bytes = scratch_bytes,
 };
@@ -213,7 +213,7 @@ static void rows8(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, i
 }
 
 const dg_qpath dg_qpath_int8_amx = {
-    .name = "int8", .lossy = 1, .serves = dg_affine_blocked, .chosen = chosen8,
+    .name = "int8", .ops = DG_OPS_INT8, .lossy = 1, .serves = dg_affine_blocked, .chosen = chosen8,
     .act_bytes = act_bytes8, .act_init = act_init8, .quantize = quantize8, .rows = rows8,
     .scratch_bytes = scratch_bytes,
 };

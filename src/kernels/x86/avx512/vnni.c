@@ -145,7 +145,7 @@ static void quantize16(const dg_qact *q, const float *X, int ldx, int i0, int i1
 static size_t scratch16(int cols) { return scratch_bytes(cols, 2); }
 
 const dg_qpath dg_qpath_int16_avx512 = {
-    .name = "int16", .lossy = 0, .serves = dg_affine_blocked, .chosen = dg_affine_blocked,
+    .name = "int16", .ops = DG_OPS_INT16, .lossy = 0, .serves = dg_affine_blocked, .chosen = dg_affine_blocked,
     .act_bytes = act_bytes16, .act_init = act_init16, .quantize = quantize16, .rows = rows16,
     .scratch_bytes = scratch16,
 };
@@ -187,7 +187,7 @@ static size_t scratch8(int cols) { return scratch_bytes(cols, 1); }
 static int chosen4(const dg_mat *W) { return dg_affine_blocked(W) && W->bits == 4; }
 
 const dg_qpath dg_qpath_int8_avx512 = {
-    .name = "int8", .lossy = 1, .serves = dg_affine_blocked, .chosen = chosen4,
+    .name = "int8", .ops = DG_OPS_INT8, .lossy = 1, .serves = dg_affine_blocked, .chosen = chosen4,
     .act_bytes = act_bytes8, .act_init = act_init8, .quantize = quantize8, .rows = rows8,
     .scratch_bytes = scratch8,
 };
