@@ -94,6 +94,7 @@ int cmd_bench(int argc, char **argv) {
     double sc_beta = 0, sc_got = 0;
     dg_ctx_params cp = {.n_threads = (int)threads, .n_seq = (int)B, .precise = precise, .isa = (dg_isa)isa,
                         .max_tokens = (int)(syn >= 0 ? syn : plen) + L + 16, .count_tasks = 1};
+    cli_env_ctx(&cp);
     float **buf = calloc((size_t)B, sizeof *buf), **nosc = calloc((size_t)B, sizeof *nosc);
     int32_t **canvas = calloc((size_t)B, sizeof *canvas), *prompt = malloc((size_t)plen * sizeof *prompt);
     int32_t *sampled = malloc((size_t)L * 4), *am = malloc((size_t)L * 4), *next = malloc((size_t)L * 4);

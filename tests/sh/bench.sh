@@ -25,4 +25,7 @@ grep -q "^  attention .*% of peak" "$T/out" || fail "share of peak per part"
 ! $DG bench -m "$T/m" --steps 1 --sc-entropy 8.4 >/dev/null 2>"$T/err" || fail "entropy above ln V accepted"
 grep -q "above ln V" "$T/err" || fail "entropy above ln V: message"
 ! $DG bench -m "$T/m" --sc-entropy -1 >/dev/null 2>"$T/err" || fail "negative entropy accepted"
+# DGEMMA_ISA reaches the bench's context like every other command's
+DGEMMA_ISA=c $DG bench -m "$T/m" --steps 1 -t 2 --prompt-len 8 >"$T/out" 2>"$T/err" || { cat "$T/err"; fail "bench with DGEMMA_ISA=c"; }
+grep -q "^kernels      c," "$T/out" || { cat "$T/out"; fail "DGEMMA_ISA=c: bench ran another kernel path"; }
 echo ok
