@@ -38,7 +38,7 @@ start() {
     if [ -z "$port" ]; then echo "FAIL server did not start: $*"; cat $log; kill $PID 2>/dev/null; exit 1; fi
     URL=http://127.0.0.1:$port
 }
-start $LOG --max-batch 4 --queue 8 --api-key testkey --grace 20 --recv-timeout 4 --log-every 1
+start $LOG --max-batch 4 --queue 8 --api-key testkey --grace 20 --recv-timeout 4 --log-every 0.1
 echo "server pid $PID on $URL"
 
 # raw SSE: headers, data lines, per-step events, [DONE] last
