@@ -15,5 +15,7 @@ void dg_sample_row_avx2(const float *logits, float *pl, int V, double invT, doub
 /* Integer paths for MLX affine 4/8-bit weights: int16 activations (near-exact, the default for
  * 4-bit) and int8 activations (lossy). */
 extern const dg_qpath dg_qpath_int16_avx2, dg_qpath_int8_avx2;
+/* Integer path for ggml block types (GGUF): int16 activations, near-exact. */
+extern const dg_qpath dg_qpath_ggml16_avx2;
 
 #endif
