@@ -1,13 +1,15 @@
 /* GEMM kernels against a double-precision reference, for every kernel path this build has and
- * this CPU can run (tests/isa_list.h) x precise/fast/fast+lossy x weight kind (F32, BF16, F16, MLX affine 2..8 bits, group 64/16)
+ * this CPU can run (tests/isa_list.h) x precise/fast/fast+lossy x weight kind (F32, BF16, F16,
+ * MLX affine 2..8 bits, group 64/16, ggml block types with random codes and finite fp16 scales)
  * x odd shapes; dg_gemm, dg_gemm_rows (a sub-range, neighbours untouched) and dg_gemm_tn.
  *
  * Bounds: exact paths (precise, and fast for formats without a quantized path): max |y - ref| /
- * max |ref| <= 1e-5 (fp32 accumulation over up to 2816 terms); int16 path (the default fast
- * path for 4/8-bit affine): relative RMS error ||y - ref|| / ||ref|| <= 1e-4 per call
- * (activations per-64-block int16; expected ~2e-5; 4-bit through dg_gemm, 4- and 8-bit through
- * dg_gemm_q); lossy int8 paths (opt-in, dg_kernels.lossy): relative RMS <= 1% (expected
- * ~0.3-0.5%). Every integer path a table lists is also run explicitly through dg_gemm_q. */
+ * max |ref| <= 1e-5 (fp32 accumulation over up to 2816 terms); int16 paths (the default fast
+ * path for 4/8-bit affine and the ggml types): relative RMS error ||y - ref|| / ||ref|| <= 1e-4
+ * per call (activations per-64-block int16, Q6_K at half the range; expected ~2e-5; 4-bit
+ * through dg_gemm, 4- and 8-bit through dg_gemm_q); lossy int8 paths (opt-in,
+ * dg_kernels.lossy): relative RMS <= 1% (expected ~0.3-0.5%). Every integer path a table lists
+ * is also run explicitly through dg_gemm_q. */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
