@@ -18,8 +18,9 @@
  * qmax = 16383 (q->bits 14): 32 * 4096 * 16383 = 2147352576 < 2^31, at twice the (still ~3e-5
  * relative) activation rounding error.
  *
- * Weights are decoded per call and block of rows (scalar per value, then a dword transpose per
- * superblock), paid once per call and amortised over all activation rows. */
+ * Weights are decoded per call and block of rows (Q8_0 and Q4_K with vector widening, the others
+ * scalar per value; then a dword transpose per superblock), paid once per call and amortised over
+ * all activation rows. */
 #include <immintrin.h>
 #include <string.h>
 #include "core/ggml_type.h"
@@ -78,9 +79,12 @@ static void dec32(int type, const uint8_t *b, int16_t *c, float *ws, float *wb) 
     *ws = h16(b);
     *wb = 0.0f;
     switch (type) {
-    case DG_GGML_Q8_0:
-        for (int j = 0; j < 32; j++) c[j] = (int8_t)b[2 + j];
+    case DG_GGML_Q8_0: {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(b + 2));
+        _mm256_store_si256((__m256i *)c, _mm256_cvtepi8_epi16(_mm256_castsi256_si128(v)));
+        _mm256_store_si256((__m256i *)(c + 16), _mm256_cvtepi8_epi16(_mm256_extracti128_si256(v, 1)));
         break;
+    }
     case DG_GGML_Q4_0:
         for (int j = 0; j < 16; j++) { c[j] = (int16_t)((b[2 + j] & 15) - 8); c[j + 16] = (int16_t)((b[2 + j] >> 4) - 8); }
         break;
@@ -141,10 +145,16 @@ static void dec256(int type, const uint8_t *b, int16_t *c, float *ws, float *wb)
     for (int s = 0; s < 8; s++) {
         int sc, mn, cc = s / 2, half = s & 1;
         dg_k_scale_min(b + 4, s, &sc, &mn);
-        for (int l = 0; l < 32; l++) {
-            int q = half ? qs[32 * cc + l] >> 4 : qs[32 * cc + l] & 15;
-            if (qh) q |= ((qh[l] >> s) & 1) << 4;
-            c[32 * s + l] = (int16_t)q;
+        if (qh)
+            for (int l = 0; l < 32; l++) {
+                int q = half ? qs[32 * cc + l] >> 4 : qs[32 * cc + l] & 15;
+                c[32 * s + l] = (int16_t)(q | ((qh[l] >> s) & 1) << 4);
+            }
+        else {   /* Q4_K, the common type: 32 nibbles at once */
+            __m256i v = _mm256_loadu_si256((const __m256i *)(qs + 32 * cc));
+            v = _mm256_and_si256(half ? _mm256_srli_epi16(v, 4) : v, _mm256_set1_epi8(15));
+            _mm256_store_si256((__m256i *)(c + 32 * s), _mm256_cvtepu8_epi16(_mm256_castsi256_si128(v)));
+            _mm256_store_si256((__m256i *)(c + 32 * s + 16), _mm256_cvtepu8_epi16(_mm256_extracti128_si256(v, 1)));
         }
         ws[s] = d * (float)sc;
         wb[s] = -(dmin * (float)mn);
