@@ -1,11 +1,12 @@
 /* GEMM kernels against a double-precision reference, for every kernel path this build has and
- * this CPU can run (tests/isa_list.h) x precise/fast/fast+lossy x weight kind (F32, BF16, F16, MLX affine 2..8 bits, group 64/16)
+ * this CPU can run (tests/isa_list.h) x precise/fast/fast+lossy x weight kind (F32, BF16, F16,
+ * MLX affine 2..8 bits, group 64/16, ggml block types with random codes and finite fp16 scales)
  * x odd shapes; dg_gemm, dg_gemm_rows (a sub-range, neighbours untouched) and dg_gemm_tn.
  *
  * Bounds: exact paths (precise, and fast for formats without a quantized path): max |y - ref| /
  * max |ref| <= 1e-5 (fp32 accumulation over up to 2816 terms); int16 path (the default fast
- * path for 4/8-bit affine): relative RMS error ||y - ref|| / ||ref|| <= 1e-4 per call
- * (activations int16 per 64- or 32-column block; expected ~2e-5; 4-bit through dg_gemm, 4- and
+ * path for 4/8-bit affine and the ggml types): relative RMS error ||y - ref|| / ||ref|| <= 1e-4 per call
+ * (activations int16 per 64- or 32-column block, Q6_K at half the range; expected ~2e-5; 4-bit through dg_gemm, 4- and
  * 8-bit through dg_gemm_q); lossy int8 paths (opt-in, dg_kernels.lossy): relative RMS <= 1% (expected
  * ~0.3-0.5%). Every integer path a table lists is also run explicitly through dg_gemm_q, where its
  * error must also be noise, not bias (bias_z, gain_z within BIAS_Z standard errors of 0). */
@@ -13,6 +14,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/ggml_type.h"
 #include "core/numeric.h"
 #include "core/pool.h"
 #include "isa_list.h"
@@ -39,14 +41,29 @@ typedef struct {
     uint8_t *wbuf, *sbuf, *bbuf;
 } tmat;
 
-/* Random matrix of the kind; rows start 1 byte off alignment with padded strides (MLX files do
- * not align). */
+/* Byte offsets of the fp16 scale fields in a block of a ggml type (-1 ends), the rest of a block
+ * being codes and packed sub-scales for which any bit pattern is valid. */
+static const int *ggml_halves(int type) {
+    static const int d0[] = {0, -1}, d02[] = {0, 2, -1}, q6[] = {208, -1}, q2[] = {80, 82, -1}, q3[] = {108, -1};
+    switch (type) {
+    case DG_GGML_Q4_K: case DG_GGML_Q5_K: case DG_GGML_Q4_1: case DG_GGML_Q5_1: return d02;
+    case DG_GGML_Q6_K: return q6;
+    case DG_GGML_Q2_K: return q2;
+    case DG_GGML_Q3_K: return q3;
+    default: return d0;
+    }
+}
+
+/* Random matrix of the kind (GGML: `bits` is the block type); rows start 1 byte off alignment
+ * with padded strides (MLX files do not align). */
 static tmat make_mat(dg_wkind kind, int rows, int cols, int bits, int group) {
     tmat t;
     memset(&t, 0, sizeof t);
     dg_mat *m = &t.m;
     m->kind = kind; m->rows = rows; m->cols = cols; m->bits = bits; m->group = group;
-    size_t rowb = kind == DG_W_F32 ? 4 * (size_t)cols : kind == DG_W_AFFINE ? ((size_t)cols * bits + 7) / 8 : 2 * (size_t)cols;
+    if (kind == DG_W_GGML) { m->gtype = bits; m->bits = 0; }
+    size_t rowb = kind == DG_W_F32 ? 4 * (size_t)cols : kind == DG_W_AFFINE ? ((size_t)cols * bits + 7) / 8
+                : kind == DG_W_GGML ? (size_t)cols / dg_ggml_block(bits) * dg_ggml_block_bytes(bits) : 2 * (size_t)cols;
     m->w_stride = rowb + 3;
     t.wbuf = malloc(m->w_stride * rows + 1);
     m->w = t.wbuf + 1;
@@ -63,6 +80,12 @@ static tmat make_mat(dg_wkind kind, int rows, int cols, int bits, int group) {
                 memcpy(row + 2 * (size_t)j, &h, 2);
             }
         }
+        if (kind == DG_W_GGML)   /* scales: random signs, magnitudes 2^-11 .. 2^-7 */
+            for (size_t b = 0; b < rowb / dg_ggml_block_bytes(bits); b++)
+                for (const int *o = ggml_halves(bits); *o >= 0; o++) {
+                    uint16_t h = (uint16_t)((rnd() & 0x83ff) | ((4 + rnd() % 5) << 10));
+                    memcpy(row + b * dg_ggml_block_bytes(bits) + *o, &h, 2);
+                }
         /* the packed-code tail bits past cols stay random: kernels must ignore them */
     }
     if (kind == DG_W_AFFINE) {
@@ -128,6 +151,7 @@ static errs compare(const float *y, int ldy, const double *ref, int n, int cols)
 static const char *kind_name(const dg_mat *m, char *buf) {
     static const char *names[] = {"f32", "bf16", "f16", "affine"};
     if (m->kind == DG_W_AFFINE) sprintf(buf, "affine%d/g%d", m->bits, m->group);
+    else if (m->kind == DG_W_GGML) sprintf(buf, "ggml %s", dg_ggml_name(m->gtype));
     else strcpy(buf, names[m->kind]);
     return buf;
 }
@@ -318,6 +342,10 @@ int main(void) {
         {DG_W_AFFINE, 2, 64}, {DG_W_AFFINE, 3, 64}, {DG_W_AFFINE, 5, 64}, {DG_W_AFFINE, 6, 64},
         {DG_W_AFFINE, 2, 16}, {DG_W_AFFINE, 3, 16}, {DG_W_AFFINE, 4, 16}, {DG_W_AFFINE, 5, 16},
         {DG_W_AFFINE, 6, 16}, {DG_W_AFFINE, 8, 16}, {DG_W_AFFINE, 4, 32}, {DG_W_AFFINE, 8, 32},
+        {DG_W_GGML, DG_GGML_Q8_0, 0}, {DG_W_GGML, DG_GGML_Q4_0, 0}, {DG_W_GGML, DG_GGML_Q5_0, 0},
+        {DG_W_GGML, DG_GGML_IQ4_NL, 0}, {DG_W_GGML, DG_GGML_Q4_K, 0}, {DG_W_GGML, DG_GGML_Q5_K, 0},
+        {DG_W_GGML, DG_GGML_Q6_K, 0}, {DG_W_GGML, DG_GGML_IQ4_XS, 0}, {DG_W_GGML, DG_GGML_Q4_1, 0}, {DG_W_GGML, DG_GGML_Q5_1, 0},
+        {DG_W_GGML, DG_GGML_Q2_K, 0}, {DG_W_GGML, DG_GGML_Q3_K, 0},
     };
     int rowss[] = {8, 48, 384}, colss[] = {16, 48, 64, 704, 2816}, ns[] = {1, 5, 6, 16, 17, 256, 300};
     /* DG_TEST_QUICK: skip the largest products (ASan runs); DG_TEST_QUICK=2 more (emulated
@@ -329,6 +357,7 @@ int main(void) {
             for (int ci = 0; ci < 5; ci++) {
                 int cols = colss[ci], g = kinds[ki].group;
                 if (g && cols % g) continue;
+                if (kinds[ki].kind == DG_W_GGML && cols % dg_ggml_block(kinds[ki].bits)) continue;
                 tmat t = make_mat(kinds[ki].kind, rowss[ri], cols, kinds[ki].bits, g);
                 check_expand(isas, n_isas, &t);
                 for (int ni = 0; ni < 7; ni++) {
@@ -337,7 +366,8 @@ int main(void) {
                     /* the widest shapes only where a quantized path runs (the others are
                      * covered by the smaller ones; the double reference dominates the time) */
                     if ((cols == 704 || ns[ni] == 300) && !(kinds[ki].kind == DG_W_AFFINE && g % 64 == 0 &&
-                                                             (kinds[ki].bits == 4 || kinds[ki].bits == 8))) continue;
+                                                             (kinds[ki].bits == 4 || kinds[ki].bits == 8)) &&
+                        kinds[ki].kind != DG_W_GGML) continue;
                     if (size > emu) {   /* draw its inputs all the same: later cases keep their data */
                         for (size_t i = 0; i < (size_t)ns[ni] * (cols + 3); i++) (void)gauss();
                         continue;

@@ -6,7 +6,7 @@
 static float h(const uint8_t *p) { return dg_f16_to_f32(dg_ld16(p)); }
 
 /* IQ4_NL / IQ4_XS code book. */
-static const int8_t iq4_table[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+const int8_t dg_iq4_table[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
 
 /* ---- 32-weight blocks: weight j < 16 is the low nibble of qs[j], weight j + 16 the high one. */
 
@@ -46,8 +46,8 @@ static void q8_0(const uint8_t *b, float *y) {
 
 static void iq4_nl_block(const uint8_t *qs, float d, float *y) {
     for (int j = 0; j < 16; j++) {
-        y[j] = d * (float)iq4_table[qs[j] & 15];
-        y[j + 16] = d * (float)iq4_table[qs[j] >> 4];
+        y[j] = d * (float)dg_iq4_table[qs[j] & 15];
+        y[j + 16] = d * (float)dg_iq4_table[qs[j] >> 4];
     }
 }
 
@@ -56,7 +56,7 @@ static void iq4_nl(const uint8_t *b, float *y) { iq4_nl_block(b + 2, h(b), y); }
 /* ---- 256-weight super-blocks */
 
 /* Q4_K / Q5_K: 6-bit scale and min of sub-block s from scales[12]. */
-static void k_scale_min(const uint8_t *sc, int s, int *scale, int *min) {
+void dg_k_scale_min(const uint8_t *sc, int s, int *scale, int *min) {
     if (s < 4) {
         *scale = sc[s] & 63;
         *min = sc[s + 4] & 63;
@@ -73,7 +73,7 @@ static void q45_k(const uint8_t *b, const uint8_t *qh, const uint8_t *qs, float 
     for (int c = 0; c < 4; c++)
         for (int half = 0; half < 2; half++) {
             int s = 2 * c + half, sc, mn;
-            k_scale_min(b + 4, s, &sc, &mn);
+            dg_k_scale_min(b + 4, s, &sc, &mn);
             float ds = d * (float)sc, dm = dmin * (float)mn;
             for (int l = 0; l < 32; l++) {
                 int q = half ? qs[32 * c + l] >> 4 : qs[32 * c + l] & 15;

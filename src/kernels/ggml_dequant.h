@@ -11,4 +11,9 @@
  * buffer; nothing else is read. */
 void dg_ggml_expand(int type, const uint8_t *row, int c0, int nc, float *out);
 
+/* Shared with the integer paths that decode blocks to codes: the IQ4_NL / IQ4_XS code book, and
+ * the 6-bit scale and min of Q4_K / Q5_K sub-block s (0..7) from the block's scales[12]. */
+extern const int8_t dg_iq4_table[16];
+void dg_k_scale_min(const uint8_t *sc, int s, int *scale, int *min);
+
 #endif

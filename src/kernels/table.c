@@ -24,7 +24,7 @@ static const dg_isa_table table_c = {
 
 #if defined(__x86_64__)
 /* fastest first: a lossy path is skipped unless the context allows it */
-static const dg_qpath *const avx2_q[] = {&dg_qpath_int8_avx2, &dg_qpath_int16g4_avx2, &dg_qpath_int16_avx2, NULL};
+static const dg_qpath *const avx2_q[] = {&dg_qpath_int8_avx2, &dg_qpath_int16g4_avx2, &dg_qpath_int16_avx2, &dg_qpath_ggml16_avx2, NULL};
 static const dg_isa_table table_avx2 = {
     .isa = DG_ISA_AVX2, .mr = DG_MR_AVX2, .mk = dg_mk_avx2, .expand = dg_expand_avx2, .pack = dg_pack_avx2,
     .qpaths = avx2_q, .softcap = dg_softcap_avx2, .softmax = dg_softmax_avx2, .sample_row = dg_sample_row_avx2,

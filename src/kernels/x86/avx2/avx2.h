@@ -23,5 +23,7 @@ extern const dg_peak_fn dg_peak_avx2[DG_OPS_KINDS];
  * bytes (512 B). */
 void dg_repack16_avx2(const uint8_t *row, int bits, int nb, int nsb, void *out);
 void dg_repack8_avx2(const uint8_t *row, int bits, int nb, int nsb, uint8_t *out);
+/* Integer path for ggml block types (GGUF): int16 activations, near-exact. */
+extern const dg_qpath dg_qpath_ggml16_avx2;
 
 #endif

@@ -35,19 +35,13 @@
 #include <string.h>
 #include "core/numeric.h"
 #include "kernels/x86/avx2/avx2.h"
+#include "kernels/x86/avx2/k16.h"
 #include "kernels/x86/avx2/simd.h"
 
 #define AI __attribute__((always_inline)) static inline
 /* The two layouts: G weight groups per superblock (8: int16, 4: int16g4). */
 #define QCOLS(G) ((G) == 8 ? 64 : 32)   /* columns per block = per lane */
 #define NSTEPS(G) (QCOLS(G) / 2)        /* 32-byte steps per superblock */
-
-AI float hsum8(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
 
 /* int16 offset of code c of a block inside its superblock, block lane 0 (lane L adds 2L).
  * 4-bit: the repack puts code 8s + 4w + k in step 4s + k, word w of the block's dword;
@@ -193,57 +187,6 @@ static void repack(const uint8_t *row, int bits, int nb, int nsb, const int G, _
 
 void dg_repack16_avx2(const uint8_t *row, int bits, int nb, int nsb, void *out) { repack(row, bits, nb, nsb, 8, out); }
 
-#define R4(X) X(0) X(1) X(2) X(3)
-
-/* R (1 or 2) repacked weight rows w0, w1 (lane scales ws0, ws1, biases wb0, wb1) against M <= 4
- * activation rows from i; out[r * 4 + t]. Accumulators are named variables (arrays stay in
- * memory at -O2); rows >= M and the second weight row when R == 1 are dead code after inlining. */
-AI void k16(const __m256i *w0, const __m256i *w1, const float *ws0, const float *ws1, const float *wb0,
-            const float *wb1, const dg_qact *q, int i, const int R, const int M, int nsb, const int ST, float *out) {
-#define DECL(t) __m256i c0##t, c1##t; __m256 f0##t = _mm256_setzero_ps(), f1##t = _mm256_setzero_ps(); \
-    const __m256i *a##t = (const __m256i *)(q->q + (size_t)(i + (M > t ? t : 0)) * q->row_bytes); \
-    const float *sa##t = q->scale + (size_t)(i + (M > t ? t : 0)) * q->nblocks, \
-                *ss##t = q->ssum + (size_t)(i + (M > t ? t : 0)) * q->nblocks;
-    R4(DECL)
-#undef DECL
-    for (int S = 0; S < nsb; S++) {
-        const __m256i *x0 = w0 + (size_t)S * ST, *x1 = w1 + (size_t)S * ST;
-#define ZERO(t) c0##t = c1##t = _mm256_setzero_si256();
-        R4(ZERO)
-#undef ZERO
-#pragma GCC unroll 4
-        for (int s = 0; s < ST; s++) {
-            __m256i v0 = _mm256_load_si256(x0 + s), v1 = R > 1 ? _mm256_load_si256(x1 + s) : v0;
-            /* One activation row's step as one asm block, its vector read twice from L1 (as a
-             * memory operand of each madd; loads are not the bound at 10 per 8 madd). Left to
-             * itself GCC hoists the loads of all rows together, runs out of the 16 registers
-             * and keeps accumulators on the stack, whose store-to-load chains then bound the
-             * loop (measured ~2x slower). */
-#define STEP(t) if (M > t) { const __m256i *ap = a##t + (size_t)S * ST + s; __m256i tmp; \
-                if (R > 1) __asm__("vpmaddwd %[a], %[w0], %[x]\n\tvpaddd %[x], %[c0], %[c0]\n\t" \
-                                   "vpmaddwd %[a], %[w1], %[x]\n\tvpaddd %[x], %[c1], %[c1]" \
-                                   : [c0] "+x"(c0##t), [c1] "+x"(c1##t), [x] "=&x"(tmp) \
-                                   : [a] "m"(*ap), [w0] "x"(v0), [w1] "x"(v1)); \
-                else __asm__("vpmaddwd %[a], %[w0], %[x]\n\tvpaddd %[x], %[c0], %[c0]" \
-                             : [c0] "+x"(c0##t), [x] "=&x"(tmp) : [a] "m"(*ap), [w0] "x"(v0)); }
-            R4(STEP)
-#undef STEP
-        }
-        /* scale the 8 blocks' dots, and add the bias term wb * sa * sum(q_a) of the same 8 blocks */
-        __m256 s0 = _mm256_load_ps(ws0 + (size_t)S * 8), s1 = R > 1 ? _mm256_load_ps(ws1 + (size_t)S * 8) : s0,
-               b0 = _mm256_load_ps(wb0 + (size_t)S * 8), b1 = R > 1 ? _mm256_load_ps(wb1 + (size_t)S * 8) : b0;
-#define FOLD(t) if (M > t) { __m256 sa = _mm256_load_ps(sa##t + (size_t)S * 8), ss = _mm256_load_ps(ss##t + (size_t)S * 8); \
-            f0##t = _mm256_fmadd_ps(b0, ss, _mm256_fmadd_ps(_mm256_cvtepi32_ps(c0##t), _mm256_mul_ps(s0, sa), f0##t)); \
-            if (R > 1) f1##t = _mm256_fmadd_ps(b1, ss, _mm256_fmadd_ps(_mm256_cvtepi32_ps(c1##t), _mm256_mul_ps(s1, sa), f1##t)); }
-        R4(FOLD)
-#undef FOLD
-    }
-#define OUT(t) if (M > t) { out[t] = hsum8(f0##t); if (R > 1) out[4 + t] = hsum8(f1##t); }
-    R4(OUT)
-#undef OUT
-}
-
-#define IA 4    /* activation rows per register block */
 #define RSUB 32 /* weight rows repacked and swept together: 32 x 6 KiB (2816 columns) stays in L2 */
 
 /* Y[i, r] for all rows of q and W rows [r0, r1) (r1 - r0 <= DG_QNB): dg_qpath.rows in isa.h. */
@@ -258,33 +201,7 @@ AI void rows16(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int 
         int re = nr - rs < RSUB ? nr : rs + RSUB;
         for (int r = rs; r < re; r++)
             repack(W->w + (size_t)(r0 + r) * W->w_stride, W->bits, nb, nsb, G, rp + (size_t)(r - rs) * rstride);
-        for (int i = 0; i < q->n; i += IA) {
-            int m = q->n - i < IA ? q->n - i : IA;
-            for (int r = rs; r < re; r += 2) {
-                const __m256i *w0 = rp + (size_t)(r - rs) * rstride, *w1 = w0 + rstride;
-                const float *s0 = ws + (size_t)r * nl, *s1 = s0 + nl, *b0 = wb + (size_t)r * nl, *b1 = b0 + nl;
-                float out[8];
-                if (r + 1 < re) {
-                    switch (m) {
-                    case 4: k16(w0, w1, s0, s1, b0, b1, q, i, 2, 4, nsb, ST, out); break;
-                    case 3: k16(w0, w1, s0, s1, b0, b1, q, i, 2, 3, nsb, ST, out); break;
-                    case 2: k16(w0, w1, s0, s1, b0, b1, q, i, 2, 2, nsb, ST, out); break;
-                    default: k16(w0, w1, s0, s1, b0, b1, q, i, 2, 1, nsb, ST, out); break;
-                    }
-                } else {
-                    switch (m) {
-                    case 4: k16(w0, w0, s0, s0, b0, b0, q, i, 1, 4, nsb, ST, out); break;
-                    case 3: k16(w0, w0, s0, s0, b0, b0, q, i, 1, 3, nsb, ST, out); break;
-                    case 2: k16(w0, w0, s0, s0, b0, b0, q, i, 1, 2, nsb, ST, out); break;
-                    default: k16(w0, w0, s0, s0, b0, b0, q, i, 1, 1, nsb, ST, out); break;
-                    }
-                }
-                int rr = r + 1 < re ? 2 : 1;
-                for (int u = 0; u < rr; u++)
-                    for (int t = 0; t < m; t++)
-                        Y[(size_t)(i + t) * ldy + r0 + r + u] = out[4 * u + t];
-            }
-        }
+        dg_k16_sweep(rp, rstride, ws, wb, nl, rs, re, r0, q, Y, ldy, ST);
     }
 }
 
