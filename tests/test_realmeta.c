@@ -17,21 +17,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "dgemma.h"
+#include "core/file.h"
 #include "t.h"
 
 #define SRC "tests/realmeta/mlx-community-4bit"
 
+/* The whole file through the library's own reader (NULL on failure). */
 static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *b = malloc((size_t)n + 1);
-    if (fread(b, 1, (size_t)n, f) != (size_t)n) { free(b); fclose(f); return NULL; }
-    b[n] = 0;
-    fclose(f);
-    return b;
+    char *b = NULL;
+    dg_error err = {0};
+    return dg_read_file(path, &b, NULL, &err) ? NULL : b;
 }
 
 static int geti(const cJSON *o, const char *k) {
