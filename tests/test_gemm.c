@@ -388,6 +388,10 @@ int main(void) {
         {DG_W_F32, 0, 0, 300, 200, 7}, {DG_W_BF16, 0, 0, 1000, 2816, 17}, {DG_W_F16, 0, 0, 513, 64, 1},
         {DG_W_AFFINE, 8, 64, 1000, 2816, 6}, {DG_W_AFFINE, 8, 64, 700, 192, 256}, {DG_W_AFFINE, 4, 64, 300, 128, 5},
         {DG_W_AFFINE, 3, 16, 200, 48, 16},
+        /* token counts a multiple of 32 and widths of 16: the tile paths (AMX bf16x3) take
+         * these, with row tails (n % 16), odd column tiles and a short last panel */
+        {DG_W_AFFINE, 8, 64, 1056, 2816, 37}, {DG_W_BF16, 0, 0, 512, 208, 256}, {DG_W_AFFINE, 8, 64, 512, 192, 256}, {DG_W_BF16, 0, 0, 384, 48, 5},
+        {DG_W_AFFINE, 4, 64, 160, 1088, 16},
     };
     for (size_t ti = 0; ti < sizeof tns / sizeof *tns; ti++) {
         tmat t = make_mat(tns[ti].kind, tns[ti].V, tns[ti].C, tns[ti].bits, tns[ti].group);

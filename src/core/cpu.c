@@ -105,7 +105,8 @@ int dg_cpu_supports(const dg_cpu *c, dg_isa isa) {
     case DG_ISA_C: return 1;
     case DG_ISA_AVX2: return c->avx2 && c->fma && c->f16c;
     case DG_ISA_AVX512: return dg_cpu_supports(c, DG_ISA_AVX2) && c->avx512f && c->avx512bw && c->avx512vl && c->avx512vnni;
-    case DG_ISA_AMX: return c->amx_usable && dg_cpu_supports(c, DG_ISA_AVX512);
+    /* int8 tiles: the integer paths; bf16 tiles and AVX512-BF16 conversions: the soft embedding */
+    case DG_ISA_AMX: return c->amx_usable && c->amx_bf16 && c->avx512bf16 && dg_cpu_supports(c, DG_ISA_AVX512);
     case DG_ISA_NEON: return c->asimd;
     case DG_ISA_DOTPROD: return c->asimd && c->dotprod;
     case DG_ISA_I8MM: return c->asimd && c->dotprod && c->i8mm;

@@ -38,6 +38,8 @@ int dg_kernels_init(dg_kernels *k, dg_isa isa, int precise, int lossy, int n_thr
         if (s > sb) sb = s;
         if (a > qb) qb = a;
     }
+    const dg_tnpath *tn = precise ? NULL : k->t->tn;
+    if (tn && tn->scratch_bytes(tn->max_cols) > sb) sb = tn->scratch_bytes(tn->max_cols);
     k->scratch_bytes = round64(sb);
     k->scratch = calloc((size_t)n_threads, sizeof *k->scratch);
     if (!k->scratch) return 0;
@@ -288,9 +290,43 @@ static void gemm_tn_task(void *user, int task, int thread) {
     }
 }
 
+static const dg_tnpath *tn_path(const dg_kernels *k, const dg_mat *W) {
+    const dg_tnpath *p = k->precise ? NULL : k->t->tn;
+    return p && p->serves(W) ? p : NULL;
+}
+
+dg_ops dg_gemm_tn_ops(const dg_kernels *k, const dg_mat *W) {
+    const dg_tnpath *p = tn_path(k, W);
+    return p ? p->ops : DG_OPS_FP32;
+}
+
+typedef struct {
+    const dg_kernels *k;
+    const dg_mat *W;
+    const float *P;
+    float *Y;
+    int n, ldp, ldy, w;
+} tn_job;
+
+static void tn_cols_task(void *user, int task, int thread) {
+    tn_job *j = user;
+    int c0 = task * j->w, nc = j->W->cols - c0 < j->w ? j->W->cols - c0 : j->w;
+    j->k->t->tn->cols(j->k->t, j->W, c0, nc, j->P, j->n, j->ldp, j->Y, j->ldy, j->k->scratch[thread]);
+}
+
 void dg_gemm_tn(const dg_kernels *k, dg_pool *pool, const dg_mat *W,
                 const float *P, int n, int ldp, float *Y, int ldy) {
     if (n <= 0) return;
+    const dg_tnpath *tp = tn_path(k, W);
+    if (tp) {
+        /* slices as wide as the path allows in a multiple of the threads: each slice reads all
+         * of P once */
+        int th = dg_pool_size(pool), tiles = W->cols / 16, parts = th;
+        while ((tiles + parts - 1) / parts * 16 > tp->max_cols) parts += th;
+        tn_job j = {k, W, P, Y, n, ldp, ldy, (tiles + parts - 1) / parts * 16};
+        dg_pool_run(pool, (W->cols + j.w - 1) / j.w, tn_cols_task, &j);
+        return;
+    }
     gemm_job j = {k, W, P, n, ldp, ldy, Y, 0};
     dg_pool_run(pool, (W->cols + NBT - 1) / NBT, gemm_tn_task, &j);
 }

@@ -67,9 +67,11 @@ void dg_gemm_rows(const dg_kernels *k, int thread, const dg_mat *W, int r0, int 
                   const float *X, int n, int ldx, float *Y, int ldy);
 
 /* Y[i, c] = sum_r P[i, r] * W[r, c]: the non-transposed product (soft embedding P · E).
- * Parallel over column tiles of W. */
+ * Parallel over column tiles of W. dg_gemm_tn_ops: the kind of arithmetic it does for W
+ * (benchmarks). */
 void dg_gemm_tn(const dg_kernels *k, dg_pool *pool, const dg_mat *W,
                 const float *P, int n, int ldp, float *Y, int ldy);
+dg_ops dg_gemm_tn_ops(const dg_kernels *k, const dg_mat *W);
 
 /* Sparse rows of P · W for a probability row p[0..V) (V = W->rows, p >= 0): dg_tn_select lists
  * the tokens that carry all but at most eps of the row's mass, in id order, and returns their

@@ -56,6 +56,21 @@ struct dg_qpath {
     size_t (*scratch_bytes)(int cols);
 };
 
+/* A faster transposed product Y = P · W (dg_gemm_tn, the soft embedding) where an ISA has one
+ * (fast path only): each task computes one slice of W's columns (at most max_cols wide, a
+ * multiple of 16) against all of P. */
+typedef struct dg_tnpath {
+    const char *name;
+    dg_ops ops;
+    int max_cols;
+    int (*serves)(const dg_mat *W);
+    /* Y[i, c0:c0+nc) = sum_v P[i, v] W[v, c0:c0+nc) for i < n; t: the table (its expansion);
+     * scratch: 64-byte aligned, scratch_bytes(nc) */
+    void (*cols)(const dg_isa_table *t, const dg_mat *W, int c0, int nc, const float *P, int n, int ldp,
+                 float *Y, int ldy, void *scratch);
+    size_t (*scratch_bytes)(int nc);
+} dg_tnpath;
+
 /* A register-resident loop of one kind's inner instructions: runs `reps` times, returns the
  * ops done (dg_isa_peak). */
 typedef double (*dg_peak_fn)(long reps);
@@ -75,6 +90,7 @@ typedef struct dg_isa_table {
     void (*softcap)(float *z, int n, double cap);
     void (*softmax)(float *p, int n);
     dg_row_fn sample_row;
+    const dg_tnpath *tn;             /* NULL: dg_gemm_tn on the fp32 panels */
     const dg_peak_fn *peak;          /* [DG_OPS_KINDS], entries NULL where none; NULL: none */
 } dg_isa_table;
 

@@ -37,11 +37,12 @@ static const dg_isa_table table_avx512 = {
     .isa = DG_ISA_AVX512, .mr = DG_MR_AVX512, .mk = dg_mk_avx512, .expand = dg_expand_avx2, .pack = dg_pack_avx2,
     .qpaths = avx512_q, .softcap = dg_softcap_avx2, .softmax = dg_softmax_avx2, .sample_row = dg_sample_row_avx2,
 };
-/* AMX changes the integer paths only; the fp32 path stays the AVX-512 one */
+/* AMX changes the integer paths and the soft embedding; the fp32 path stays the AVX-512 one */
 static const dg_qpath *const amx_q[] = {&dg_qpath_int8_amx, &dg_qpath_int16_amx, NULL};
 static const dg_isa_table table_amx = {
     .isa = DG_ISA_AMX, .mr = DG_MR_AVX512, .mk = dg_mk_avx512, .expand = dg_expand_avx2, .pack = dg_pack_avx2,
     .qpaths = amx_q, .softcap = dg_softcap_avx2, .softmax = dg_softmax_avx2, .sample_row = dg_sample_row_avx2,
+    .tn = &dg_tnpath_bf16x3_amx,
 };
 #endif
 

@@ -37,10 +37,9 @@ static void softmax_row(void *user, int i, int thread) {
     c->sc_cnt[i] = n;
 }
 
-/* The soft embedding runs on fp32 kernels (dg_gemm_tn, the sparse rows' sums). */
-static void fp32_flops(dg_ctx *c, double flops) {
+static void sc_flops(dg_ctx *c, dg_ops kind, double flops) {
     c->prof.flops += flops;
-    c->prof.ops[DG_PART_SELF_COND][DG_OPS_FP32] += flops;
+    c->prof.ops[DG_PART_SELF_COND][kind] += flops;
 }
 
 /* soft[i] = softmax(sc[i]) E for the L rows of one canvas; sc becomes the probabilities.
@@ -53,7 +52,7 @@ static void soft_embedding(dg_ctx *c, float *sc, float *soft) {
     dg_pool_run(c->pool, L, softmax_row, &sj);
     c->prof.sc_rows += L;
     for (int i = 0; i < L; i++) {
-        if (c->sc_cnt[i] >= 0) { fp32_flops(c, 2.0 * c->sc_cnt[i] * H); c->prof.sc_sparse++; continue; }
+        if (c->sc_cnt[i] >= 0) { sc_flops(c, DG_OPS_FP32, 2.0 * c->sc_cnt[i] * H); c->prof.sc_sparse++; continue; }
         if (nd != i) memcpy(sc + (size_t)nd * V, sc + (size_t)i * V, (size_t)V * sizeof *sc);
         nd++;
     }
@@ -64,7 +63,7 @@ static void soft_embedding(dg_ctx *c, float *sc, float *soft) {
             if (c->sc_cnt[i] < 0) memcpy(soft + (size_t)i * H, c->r + (size_t)d++ * H, (size_t)H * sizeof *soft);
     }
     if (nd) {
-        fp32_flops(c, 2.0 * nd * (double)V * H);
+        sc_flops(c, dg_gemm_tn_ops(&c->k, &m->embed), 2.0 * nd * (double)V * H);
         c->prof.weight_bytes += (double)dg_mat_bytes(&m->embed);
     }
 }

@@ -9,5 +9,7 @@
  * signed high and an unsigned low byte (near-exact, two tile dots per block), and int8
  * activations (lossy, one). */
 extern const dg_qpath dg_qpath_int16_amx, dg_qpath_int8_amx;
+/* The soft embedding on bf16 tiles, each value split in two bf16 (near-fp32; tn_bf16.c). */
+extern const dg_tnpath dg_tnpath_bf16x3_amx;
 
 #endif

@@ -1,0 +1,193 @@
+/* The soft embedding Y = P · W (dg_gemm_tn) on AMX bf16 tiles at near-fp32 accuracy.
+ *
+ * Every fp32 value x is split as hi + lo, hi = bf16(x), lo = bf16(x - hi): together 16
+ * significant bits, |x - hi - lo| <= 2^-17 |x|. A product is then
+ *   P·W ~= Phi·Whi + Phi·Wlo + Plo·Whi,
+ * three tdpbf16ps per 32-token step, accumulated in fp32 by the tile unit; the dropped Plo·Wlo
+ * and the two splits leave a relative error per term of about 2^-16, below the 1e-5 that the
+ * exact paths are held to (tests/test_gemm.c). No integer scales: the tile's fp32 sums are Y.
+ *
+ * Per panel of KB tokens, W's columns [c0, c0 + nc) are expanded (the table's exact expansion)
+ * into B tiles (tile row r: tokens 2r, 2r+1 of a 32-token step as bf16 pairs for 16 columns),
+ * and P's rows into A tiles (16 rows x 32 tokens, hi and lo; a group's missing rows zero).
+ * C tiles live in Y itself: loaded before a panel's steps, stored after. */
+#include <immintrin.h>
+#include <string.h>
+#include "kernels/x86/amx/amx.h"
+
+#define AI __attribute__((always_inline)) static inline
+#ifndef KB
+#define KB 128          /* tokens (rows of W) per panel */
+#endif
+#ifndef MAXC
+#define MAXC 1024       /* widest column slice */
+#endif
+#define TILE 1024       /* bytes of one tile */
+#define ROWS 256        /* rows of P packed at a time */
+
+typedef struct {
+    uint8_t palette, start_row, pad0[14];
+    uint16_t colsb[16];
+    uint8_t rows[16];
+} __attribute__((aligned(64))) tilecfg;
+
+/* tmm0..3: C, tmm4/5: A, tmm6/7: B, all 16 rows x 64 bytes */
+static void config(tilecfg *c) {
+    memset(c, 0, sizeof *c);
+    c->palette = 1;
+    for (int t = 0; t < 8; t++) {
+        c->colsb[t] = 64;
+        c->rows[t] = 16;
+    }
+    __asm__ volatile("ldtilecfg %0" ::"m"(*c) : "memory");
+}
+
+#define TILE_RELEASE() __asm__ volatile("tilerelease" ::: "memory")
+#define TZERO(t) __asm__ volatile("tilezero %%tmm" #t ::: "memory")
+#define TLOAD(t, p, s) __asm__ volatile("tileloadd (%0,%1,1), %%tmm" #t ::"r"(p), "r"((long)(s)) : "memory")
+#define TSTORE(t, p, s) __asm__ volatile("tilestored %%tmm" #t ", (%0,%1,1)" ::"r"(p), "r"((long)(s)) : "memory")
+#define TDP(c, a, b) __asm__ volatile("tdpbf16ps %%tmm" #b ", %%tmm" #a ", %%tmm" #c ::: "memory")
+
+/* 16 bf16 (ymm) -> fp32 */
+AI __m512 bf16_f32(__m256i h) { return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16)); }
+
+/* a, b: 16 floats each -> hi = bf16 [a, b] (32 values), lo = bf16 of the remainders */
+AI void split(__m512 a, __m512 b, __m512i *hi, __m512i *lo) {
+    __m512i h = (__m512i)_mm512_cvtne2ps_pbh(b, a);
+    __m512 ra = _mm512_sub_ps(a, bf16_f32(_mm512_castsi512_si256(h)));
+    __m512 rb = _mm512_sub_ps(b, bf16_f32(_mm512_extracti64x4_epi64(h, 1)));
+    *hi = h;
+    *lo = (__m512i)_mm512_cvtne2ps_pbh(rb, ra);
+}
+
+/* Rows [0, m) of P, tokens [k0, k0 + kb) -> A tiles: (16-row group g, step s, plane hi/lo) at
+ * ((g * nsteps + s) * 2 + plane) * TILE, 64 bytes per row; a group's missing rows zero. Packed
+ * per panel because tile rows at P's own stride (a row per page at the real vocabulary) would
+ * cost a TLB walk per row of every tile load. */
+static void pack_a(const float *P, int ldp, int m, int k0, int kb, uint8_t *ap) {
+    const int nsteps = kb / 32;
+    for (int i = 0; i < (m + 15) / 16 * 16; i++) {
+        uint8_t *row = ap + (size_t)(i / 16) * nsteps * 2 * TILE + (size_t)(i % 16) * 64;
+        if (i >= m) {
+            for (int s = 0; s < nsteps; s++) memset(row + (size_t)s * 2 * TILE, 0, 64), memset(row + (size_t)s * 2 * TILE + TILE, 0, 64);
+            continue;
+        }
+        const float *p = P + (size_t)i * ldp + k0;
+        for (int s = 0; s < nsteps; s++) {
+            __m512i hi, lo;
+            split(_mm512_loadu_ps(p + 32 * s), _mm512_loadu_ps(p + 32 * s + 16), &hi, &lo);
+            _mm512_store_si512(row + (size_t)s * 2 * TILE, hi);
+            _mm512_store_si512(row + (size_t)s * 2 * TILE + TILE, lo);
+        }
+    }
+}
+
+/* Tokens [k0, k0 + kb) of W's columns [c0, c0 + nc) -> panel: tile (step s, column tile t,
+ * plane hi/lo) at ((s * ntile + t) * 2 + plane) * TILE. f: 2 * nc floats of scratch. */
+static void panel(const dg_isa_table *tb, const dg_mat *W, int k0, int kb, int c0, int nc, uint8_t *pan, float *f) {
+    /* bf16 pairs: position 2j <- value j of the first row, 2j + 1 <- value j of the second */
+    static const uint16_t order[32] = {0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23,
+                                       8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
+    const __m512i idx = _mm512_loadu_si512(order);
+    const int ntile = nc / 16;
+    for (int v = 0; v < kb; v += 2) {
+        tb->expand(W, k0 + v, c0, nc, f);
+        tb->expand(W, k0 + v + 1, c0, nc, f + nc);
+        uint8_t *row = pan + (size_t)(v / 32) * ntile * 2 * TILE + (size_t)(v % 32 / 2) * 64;
+        for (int t = 0; t < ntile; t++) {
+            __m512i hi, lo;
+            split(_mm512_loadu_ps(f + 16 * t), _mm512_loadu_ps(f + nc + 16 * t), &hi, &lo);
+            _mm512_store_si512(row + (size_t)t * 2 * TILE, _mm512_permutexvar_epi16(idx, hi));
+            _mm512_store_si512(row + (size_t)t * 2 * TILE + TILE, _mm512_permutexvar_epi16(idx, lo));
+        }
+    }
+}
+
+/* C tiles (NI activation groups x ND column tiles) += the panel's steps. c: the first C tile
+ * (the next column tile TILE bytes on, the next group cstride); a: the first group's hi tile of
+ * step 0 (the next group astride bytes on); b: the first column tile's hi plane of step 0
+ * (steps bstep bytes apart). */
+AI void block(const uint8_t *a, size_t astride, const uint8_t *b, size_t bstep, uint8_t *c, size_t cstride,
+              int nsteps, int first, const int NI, const int ND) {
+    uint8_t *c1 = c + cstride;
+    if (first) {
+        TZERO(0); if (ND == 2) TZERO(1);
+        if (NI == 2) { TZERO(2); if (ND == 2) TZERO(3); }
+    } else {
+        TLOAD(0, c, 64); if (ND == 2) TLOAD(1, c + TILE, 64);
+        if (NI == 2) { TLOAD(2, c1, 64); if (ND == 2) TLOAD(3, c1 + TILE, 64); }
+    }
+    const uint8_t *a1 = a + astride;
+    for (int s = 0; s < nsteps; s++, a += 2 * TILE, a1 += 2 * TILE, b += bstep) {
+        TLOAD(4, a, 64); if (NI == 2) TLOAD(5, a1, 64);                       /* P hi */
+        TLOAD(6, b, 64); if (ND == 2) TLOAD(7, b + 2 * TILE, 64);             /* W hi */
+        TDP(0, 4, 6); if (ND == 2) TDP(1, 4, 7);
+        if (NI == 2) { TDP(2, 5, 6); if (ND == 2) TDP(3, 5, 7); }
+        TLOAD(6, b + TILE, 64); if (ND == 2) TLOAD(7, b + 3 * TILE, 64);     /* W lo */
+        TDP(0, 4, 6); if (ND == 2) TDP(1, 4, 7);
+        if (NI == 2) { TDP(2, 5, 6); if (ND == 2) TDP(3, 5, 7); }
+        TLOAD(4, a + TILE, 64); if (NI == 2) TLOAD(5, a1 + TILE, 64);         /* P lo */
+        TLOAD(6, b, 64); if (ND == 2) TLOAD(7, b + 2 * TILE, 64);             /* W hi */
+        TDP(0, 4, 6); if (ND == 2) TDP(1, 4, 7);
+        if (NI == 2) { TDP(2, 5, 6); if (ND == 2) TDP(3, 5, 7); }
+    }
+    TSTORE(0, c, 64); if (ND == 2) TSTORE(1, c + TILE, 64);
+    if (NI == 2) { TSTORE(2, c1, 64); if (ND == 2) TSTORE(3, c1 + TILE, 64); }
+}
+
+/* One panel against all ngroups packed groups, accumulating into the C tiles at cb: (group g,
+ * column tile t) at (g * ntile + t) * TILE. */
+static void sweep(const uint8_t *ap, int ngroups, int nsteps, const uint8_t *pan, int ntile, uint8_t *cb, int first) {
+    const size_t gstride = (size_t)nsteps * 2 * TILE, bstep = (size_t)ntile * 2 * TILE, cstride = (size_t)ntile * TILE;
+    for (int g = 0; g < ngroups; g += 2) {
+        const uint8_t *a = ap + (size_t)g * gstride;
+        int two = g + 1 < ngroups;
+        for (int t = 0; t < ntile; t += 2) {
+            uint8_t *c = cb + ((size_t)g * ntile + t) * TILE;
+            const uint8_t *b = pan + (size_t)t * 2 * TILE;
+            if (t + 1 < ntile) {
+                if (two) block(a, gstride, b, bstep, c, cstride, nsteps, first, 2, 2);
+                else block(a, gstride, b, bstep, c, cstride, nsteps, first, 1, 2);
+            } else {
+                if (two) block(a, gstride, b, bstep, c, cstride, nsteps, first, 2, 1);
+                else block(a, gstride, b, bstep, c, cstride, nsteps, first, 1, 1);
+            }
+        }
+    }
+}
+
+/* Rows of P at a time (i0), all panels: the C tiles stay in one contiguous buffer (tile loads at
+ * Y's own row stride were a quarter of the time), copied to Y at the end. */
+static void cols(const dg_isa_table *tb, const dg_mat *W, int c0, int nc, const float *P, int n, int ldp,
+                 float *Y, int ldy, void *scratch) {
+    uint8_t *pan = scratch, *ap = pan + (size_t)KB * nc * 4, *cb = ap + (size_t)KB * ROWS * 4;
+    float *f = (float *)(cb + (size_t)ROWS * nc * 4);
+    const int ntile = nc / 16;
+    tilecfg cfg;
+    config(&cfg);
+    for (int i0 = 0; i0 < n; i0 += ROWS) {
+        int m = n - i0 < ROWS ? n - i0 : ROWS, ngroups = (m + 15) / 16;
+        for (int k0 = 0; k0 < W->rows; k0 += KB) {
+            int kb = W->rows - k0 < KB ? W->rows - k0 : KB;
+            panel(tb, W, k0, kb, c0, nc, pan, f);
+            pack_a(P + (size_t)i0 * ldp, ldp, m, k0, kb, ap);
+            sweep(ap, ngroups, kb / 32, pan, ntile, cb, k0 == 0);
+        }
+        for (int i = 0; i < m; i++)
+            for (int t = 0; t < ntile; t++)
+                memcpy(Y + (size_t)(i0 + i) * ldy + c0 + 16 * t, cb + ((size_t)(i / 16) * ntile + t) * TILE + (size_t)(i % 16) * 64, 64);
+    }
+    TILE_RELEASE();
+}
+
+static int serves(const dg_mat *W) { return W->rows % 32 == 0 && W->cols % 16 == 0; }
+
+/* the W panel, the packed P rows, the C tiles, two expanded rows of W */
+static size_t scratch_bytes(int nc) {
+    return (size_t)KB * nc * 4 + (size_t)KB * ROWS * 4 + (size_t)ROWS * nc * 4 + 2 * (size_t)nc * sizeof(float);
+}
+
+const dg_tnpath dg_tnpath_bf16x3_amx = {
+    .name = "bf16x3", .ops = DG_OPS_FP32, .max_cols = MAXC, .serves = serves, .cols = cols,
+    .scratch_bytes = scratch_bytes,
+};
