@@ -9,5 +9,10 @@
  * signed high and an unsigned low byte (near-exact, two tile dots per block), and int8
  * activations (lossy, one). */
 extern const dg_qpath dg_qpath_int16_amx, dg_qpath_int8_amx;
+/* Peak loops (dg_peak_fn) of the tile dots: int8 (tdpbusd), the int16 path's pair per block
+ * (tdpbusd + tdpbuud) and bf16 (tdpbf16ps). */
+double dg_peak_int8_amx(long reps);
+double dg_peak_int16_amx(long reps);
+double dg_peak_bf16_amx(long reps);
 
 #endif
