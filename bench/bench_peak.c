@@ -1,7 +1,6 @@
-/* Peak arithmetic of this CPU: the register-resident loops of each built kernel path (the
- * peaks `dgemma bench` states its share-of-peak figures against), plus AVX-512 loops
- * (fp32 FMA, VNNI vpdpbusd / vpdpwssd, and 256-bit AVX-VNNI) that no kernel of this build uses
- * yet: the headroom wider kernels would have. Per thread and on all threads at once.
+/* Peak arithmetic of this CPU: the register-resident loops of each built kernel path the CPU
+ * runs (the peaks `dgemma bench` states its share-of-peak figures against), plus a 256-bit
+ * AVX-VNNI loop that no kernel of this build uses. Per thread and on all threads at once.
  * usage: build/bench/bench_peak [seconds per loop, default 0.2] */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,35 +8,8 @@
 #include "kernels/isa.h"
 
 #if defined(__x86_64__)
-#define Z12(s) s "%%zmm0\n\t" s "%%zmm1\n\t" s "%%zmm2\n\t" s "%%zmm3\n\t" s "%%zmm4\n\t" s "%%zmm5\n\t" \
-               s "%%zmm6\n\t" s "%%zmm7\n\t" s "%%zmm8\n\t" s "%%zmm9\n\t" s "%%zmm10\n\t" s "%%zmm11\n\t"
-#define ZZERO "vpxord %%zmm0, %%zmm0, %%zmm0\n\t" "vmovdqa64 %%zmm0, %%zmm1\n\t" "vmovdqa64 %%zmm0, %%zmm2\n\t" \
-              "vmovdqa64 %%zmm0, %%zmm3\n\t" "vmovdqa64 %%zmm0, %%zmm4\n\t" "vmovdqa64 %%zmm0, %%zmm5\n\t" \
-              "vmovdqa64 %%zmm0, %%zmm6\n\t" "vmovdqa64 %%zmm0, %%zmm7\n\t" "vmovdqa64 %%zmm0, %%zmm8\n\t" \
-              "vmovdqa64 %%zmm0, %%zmm9\n\t" "vmovdqa64 %%zmm0, %%zmm10\n\t" "vmovdqa64 %%zmm0, %%zmm11\n\t" \
-              "vmovdqa64 %%zmm0, %%zmm12\n\t" "vmovdqa64 %%zmm0, %%zmm13\n\t"
 #define ZCLOB "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", \
               "xmm11", "xmm12", "xmm13", "cc"
-#define T512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
-
-/* 16 fp32 multiply-adds */
-T512 static double z_fp32(long reps) {
-    long n = reps;
-    __asm__ volatile(ZZERO "1:\n\t" Z12("vfmadd231ps %%zmm12, %%zmm13, ") "dec %0\n\tjnz 1b" : "+r"(n) : : ZCLOB);
-    return 12.0 * 32 * (double)reps;
-}
-/* 64 u8 x s8 multiply-adds */
-T512 static double z_dpbusd(long reps) {
-    long n = reps;
-    __asm__ volatile(ZZERO "1:\n\t" Z12("vpdpbusd %%zmm12, %%zmm13, ") "dec %0\n\tjnz 1b" : "+r"(n) : : ZCLOB);
-    return 12.0 * 128 * (double)reps;
-}
-/* 32 s16 x s16 multiply-adds */
-T512 static double z_dpwssd(long reps) {
-    long n = reps;
-    __asm__ volatile(ZZERO "1:\n\t" Z12("vpdpwssd %%zmm12, %%zmm13, ") "dec %0\n\tjnz 1b" : "+r"(n) : : ZCLOB);
-    return 12.0 * 64 * (double)reps;
-}
 #define Y12(s) s "%%ymm0\n\t" s "%%ymm1\n\t" s "%%ymm2\n\t" s "%%ymm3\n\t" s "%%ymm4\n\t" s "%%ymm5\n\t" \
                s "%%ymm6\n\t" s "%%ymm7\n\t" s "%%ymm8\n\t" s "%%ymm9\n\t" s "%%ymm10\n\t" s "%%ymm11\n\t"
 /* AVX-VNNI (VEX-encoded, 256-bit): 32 u8 x s8 multiply-adds */
@@ -55,7 +27,7 @@ __attribute__((target("avxvnni"))) static double y_dpbusd(long reps) {
 
 static void line(const char *what, dg_peak_fn fn, int nt, double sec) {
     double one = dg_peak_rate(fn, 1, sec), all = dg_peak_rate(fn, nt, sec);
-    printf("  %-34s %8.1f G/s per thread %8.1f G/s on %d threads\n", what, one / 1e9, all / 1e9, nt);
+    printf("  %-36s %8.1f G/s per thread %8.1f G/s on %d threads\n", what, one / 1e9, all / 1e9, nt);
 }
 
 int main(int argc, char **argv) {
@@ -65,22 +37,22 @@ int main(int argc, char **argv) {
     char name[256];
     printf("cpu: %s, %d online CPUs\n", dg_cpu_name(name, sizeof name), nt);
     printf("ops: a multiply-add counts 2\n");
-    static const char *kinds[DG_OPS_KINDS] = {"fp32 FMA", "int16 (vpmaddwd + vpaddd)", "int8 (vpmaddubsw + vpmaddwd + vpaddd)"};
+    /* each table's loops: their kind, and the instructions they time */
+    static const char *kinds[DG_ISA_COUNT][DG_OPS_KINDS] = {
+        [DG_ISA_AVX2] = {"fp32 FMA ymm", "int16 vpmaddwd + vpaddd ymm", "int8 vpmaddubsw + vpmaddwd + vpaddd"},
+        [DG_ISA_AVX512] = {"fp32 FMA zmm", "int16 vpdpwssd zmm", "int8 vpdpbusd zmm"},
+        [DG_ISA_AMX] = {"fp32 FMA zmm", "int16 tdpbusd + tdpbuud", "int8 tdpbusd", "bf16 tdpbf16ps"},
+    };
+    static const char *kind[DG_OPS_KINDS] = {"fp32", "int16", "int8", "bf16"};
     for (int isa = DG_ISA_C; isa < DG_ISA_COUNT; isa++) {
         const dg_isa_table *t = dg_isa_table_get((dg_isa)isa);
         if (!t || !t->peak || !dg_isa_available((dg_isa)isa)) continue;
         printf("%s kernels:\n", dg_isa_name((dg_isa)isa));
         for (int k = 0; k < DG_OPS_KINDS; k++)
-            if (t->peak[k]) line(kinds[k], t->peak[k], nt, sec);
+            if (t->peak[k]) line(kinds[isa][k] ? kinds[isa][k] : kind[k], t->peak[k], nt, sec);
     }
 #if defined(__x86_64__)
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vnni")) {
-        printf("AVX-512 (no kernel of this build uses them):\n");
-        line("fp32 FMA zmm", z_fp32, nt, sec);
-        line("vpdpbusd zmm (u8 x s8)", z_dpbusd, nt, sec);
-        line("vpdpwssd zmm (s16 x s16)", z_dpwssd, nt, sec);
-    }
     if (__builtin_cpu_supports("avxvnni")) {
         printf("AVX-VNNI (no kernel of this build uses it):\n");
         line("vpdpbusd ymm (u8 x s8)", y_dpbusd, nt, sec);

@@ -210,6 +210,7 @@ int cmd_bench(int argc, char **argv) {
         cJSON_AddNumberToObject(o, "peak_fp32_gflop_per_s", peak[DG_OPS_FP32] / 1e9);
         cJSON_AddNumberToObject(o, "peak_int16_gop_per_s", peak[DG_OPS_INT16] / 1e9);
         cJSON_AddNumberToObject(o, "peak_int8_gop_per_s", peak[DG_OPS_INT8] / 1e9);
+        cJSON_AddNumberToObject(o, "peak_bf16_gflop_per_s", peak[DG_OPS_BF16] / 1e9);
         for (int q = 0; q < DG_PARTS; q++) {
             char key[64];
             snprintf(key, sizeof key, "%s_peak_share", part_key[q]);
@@ -230,8 +231,13 @@ int cmd_bench(int argc, char **argv) {
         cJSON_Delete(o);
     } else {
         printf("model        %s (%d layers, %s%s)\n", dir, mi.n_layers, mi.quantized ? "MLX affine" : "bf16/f32", precise ? ", precise path" : "");
-        printf("cpu          %s; peak on %d threads (%s loops, as bench/bench_peak): fp32 %.0f, int16 %.0f, int8 %.0f GFLOP/s\n",
-               cpu, nthr, dg_isa_name(dg_ctx_isa(ctx)), peak[DG_OPS_FP32] / 1e9, peak[DG_OPS_INT16] / 1e9, peak[DG_OPS_INT8] / 1e9);
+        static const char *kind_name[DG_OPS_KINDS] = {"fp32", "int16", "int8", "bf16"};
+        char pk[160] = "none";   /* the kinds the path has loops for */
+        int len = 0;
+        for (int k = 0; k < DG_OPS_KINDS; k++)
+            if (peak[k] > 0) len += snprintf(pk + len, sizeof pk - (size_t)len, "%s%s %.0f", len ? ", " : "", kind_name[k], peak[k] / 1e9);
+        printf("cpu          %s; peak on %d threads (%s loops, as bench/bench_peak): %s%s\n",
+               cpu, nthr, dg_isa_name(dg_ctx_isa(ctx)), pk, len ? " GFLOP/s" : "");
         printf("kernels      %s, %d threads, %ld canvas%s per step\n", dg_isa_name(dg_ctx_isa(ctx)), nthr, B, B == 1 ? "" : "es");
         printf("load         %.3f s\n", t_load);
         if (syn >= 0) printf("cache        %ld SYNTHETIC positions of random K/V (no encoder run, no prefill figure)\n", syn);

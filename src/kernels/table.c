@@ -33,16 +33,25 @@ static const dg_isa_table table_avx2 = {
 /* AVX2 expansion, packing and row ops: the panel packing is a small share of the fp32 path's
  * time and the row ops are bound by memory and exp, so wider versions would buy little */
 static const dg_qpath *const avx512_q[] = {&dg_qpath_int8_avx512, &dg_qpath_int16_avx512, NULL};
+static const dg_peak_fn avx512_peak[DG_OPS_KINDS] = {
+    [DG_OPS_FP32] = dg_peak_fp32_avx512, [DG_OPS_INT16] = dg_peak_int16_avx512, [DG_OPS_INT8] = dg_peak_int8_avx512,
+};
 static const dg_isa_table table_avx512 = {
     .isa = DG_ISA_AVX512, .mr = DG_MR_AVX512, .mk = dg_mk_avx512, .expand = dg_expand_avx2, .pack = dg_pack_avx2,
     .qpaths = avx512_q, .softcap = dg_softcap_avx2, .softmax = dg_softmax_avx2, .sample_row = dg_sample_row_avx2,
+    .peak = avx512_peak,
 };
 /* AMX changes the integer paths and the soft embedding; the fp32 path stays the AVX-512 one */
 static const dg_qpath *const amx_q[] = {&dg_qpath_int8_amx, &dg_qpath_int16_amx, NULL};
+static const dg_peak_fn amx_peak[DG_OPS_KINDS] = {
+    [DG_OPS_FP32] = dg_peak_fp32_avx512, [DG_OPS_INT16] = dg_peak_int16_amx, [DG_OPS_INT8] = dg_peak_int8_amx,
+    [DG_OPS_BF16] = dg_peak_bf16_amx,
+};
 static const dg_isa_table table_amx = {
     .isa = DG_ISA_AMX, .mr = DG_MR_AVX512, .mk = dg_mk_avx512, .expand = dg_expand_avx2, .pack = dg_pack_avx2,
     .qpaths = amx_q, .softcap = dg_softcap_avx2, .softmax = dg_softmax_avx2, .sample_row = dg_sample_row_avx2,
     .tn = &dg_tnpath_bf16x3_amx,
+    .peak = amx_peak,
 };
 #endif
 

@@ -1,6 +1,6 @@
 # dgemma bench on a tiny synthetic checkpoint: the figures it prints are computed from what it
 # ran. --sc-entropy: the entropy measured directly on the fed logits (not by the bisection's
-# histogram) matches the target; an entropy above ln V is refused.
+# histogram) matches the target; an entropy above ln V is refused; each x86 table states its peaks.
 set -eu
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
@@ -20,6 +20,15 @@ grep -q "^cache        40 SYNTHETIC positions" "$T/out" || { cat "$T/out"; fail 
 ! grep -q "^prefill" "$T/out" || fail "prefill figure printed for a synthetic cache"
 grep -q "^expert load  rows per expert min [0-9]* / mean 4.0 / max [0-9]* over 6 layers" "$T/out" || fail "expert load line"
 grep -q "^  attention .*% of peak" "$T/out" || fail "share of peak per part"
+# every x86 table has peak loops for its kinds (a path without them reads 0% of peak everywhere);
+# the tables this CPU cannot run are skipped
+for i in avx2 avx512 amx; do
+    $DG bench -m "$T/m" --steps 1 -t 2 --prompt-len 8 --isa $i >"$T/out" 2>"$T/err" ||
+        { grep -q "cannot run\|not built" "$T/err" && continue; cat "$T/err"; fail "bench --isa $i"; }
+    want="fp32 [1-9][0-9]*, int16 [1-9][0-9]*, int8 [1-9][0-9]*"
+    [ $i = amx ] && want="$want, bf16 [1-9]"
+    grep -q "^cpu .*($i loops, .*): $want" "$T/out" || { cat "$T/out"; fail "--isa $i: peaks"; }
+done
 ! $DG bench -m "$T/m" --synthetic-cache -3 >/dev/null 2>&1 || fail "negative synthetic cache accepted"
 # ln 4096 = 8.318
 ! $DG bench -m "$T/m" --steps 1 --sc-entropy 8.4 >/dev/null 2>"$T/err" || fail "entropy above ln V accepted"

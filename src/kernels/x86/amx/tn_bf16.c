@@ -187,7 +187,9 @@ static size_t scratch_bytes(int nc) {
     return (size_t)KB * nc * 4 + (size_t)KB * ROWS * 4 + (size_t)ROWS * nc * 4 + 2 * (size_t)nc * sizeof(float);
 }
 
+/* Its flops count as bf16, the nominal ones of P·W: three tile products per nominal one, so its
+ * share of the bf16 peak tops out at a third. */
 const dg_tnpath dg_tnpath_bf16x3_amx = {
-    .name = "bf16x3", .ops = DG_OPS_FP32, .max_cols = MAXC, .serves = serves, .cols = cols,
+    .name = "bf16x3", .ops = DG_OPS_BF16, .max_cols = MAXC, .serves = serves, .cols = cols,
     .scratch_bytes = scratch_bytes,
 };
