@@ -163,9 +163,16 @@ AI void rows(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int ld
     dg_block_scales(W, r0, nr, nbp, ws, wb);
     memset(ws + (size_t)nr * nbp, 0, (size_t)(round16(nr) - nr) * nbp * sizeof(float));
     memset(wb + (size_t)nr * nbp, 0, (size_t)(round16(nr) - nr) * nbp * sizeof(float));
-    uint8_t *rp = (uint8_t *)(wb + (size_t)DG_QNB * nbp);
-    const size_t rstride = (size_t)nbp * 64;
-    repack(W, r0, nr, nb, rstride, rp);
+    /* 8-bit codes in whole tiles are already the tiles' layout: read in place (a copy of the
+     * head's codes was 6% of a step's time) */
+    const uint8_t *rp = (const uint8_t *)(wb + (size_t)DG_QNB * nbp);
+    size_t rstride = (size_t)nbp * 64;
+    if (W->bits == 8 && nr % T == 0) {
+        rp = W->w + (size_t)r0 * W->w_stride;
+        rstride = W->w_stride;
+    } else {
+        repack(W, r0, nr, nb, rstride, (uint8_t *)rp);
+    }
     TILE_CFG();
     for (int t = 0; t < nr; t += T) {
         for (int g = 0; g * T < q->n; g++) {
