@@ -41,8 +41,9 @@ static const dg_isa_table table_avx512 = {
     .qpaths = avx512_q, .softcap = dg_softcap_avx2, .softmax = dg_softmax_avx2, .sample_row = dg_sample_row_avx2,
     .peak = avx512_peak,
 };
-/* AMX changes the integer paths and the soft embedding; the fp32 path stays the AVX-512 one */
-static const dg_qpath *const amx_q[] = {&dg_qpath_int8_amx, &dg_qpath_int16_amx, NULL};
+/* AMX changes the integer paths, fp32/bf16 weights (bf16 tiles) and the soft embedding; the
+ * fp32 micro-kernel stays the AVX-512 one (GGUF and f16 weights) */
+static const dg_qpath *const amx_q[] = {&dg_qpath_int8_amx, &dg_qpath_int16_amx, &dg_qpath_bf16x3_amx, NULL};
 static const dg_peak_fn amx_peak[DG_OPS_KINDS] = {
     [DG_OPS_FP32] = dg_peak_fp32_avx512, [DG_OPS_INT16] = dg_peak_int16_amx, [DG_OPS_INT8] = dg_peak_int8_amx,
     [DG_OPS_BF16] = dg_peak_bf16_amx,

@@ -11,6 +11,8 @@
 extern const dg_qpath dg_qpath_int16_amx, dg_qpath_int8_amx;
 /* The soft embedding on bf16 tiles, each value split in two bf16 (near-fp32; tn_bf16.c). */
 extern const dg_tnpath dg_tnpath_bf16x3_amx;
+/* fp32 and bf16 weights on bf16 tiles, values split in two bf16 (near-fp32; qgemm_bf16.c). */
+extern const dg_qpath dg_qpath_bf16x3_amx;
 /* Peak loops (dg_peak_fn) of the tile dots: int8 (tdpbusd), the int16 path's pair per block
  * (tdpbusd + tdpbuud) and bf16 (tdpbf16ps). */
 double dg_peak_int8_amx(long reps);

@@ -1,0 +1,195 @@
+/* Y = X · Wᵀ for fp32 and bf16 weights (attention's K and Vᵀ, HF bf16 checkpoints) on AMX bf16
+ * tiles at near-fp32 accuracy: the scheme of tn_bf16.c. X is split as hi + lo bf16 (the
+ * "activation layout"); fp32 W too, bf16 W is its own hi with no lo. Per 32 columns:
+ *   Xhi·Whi + Xhi·Wlo + Xlo·Whi   (bf16 W: Xhi·W + Xlo·W, exact but for X's 2^-17 split)
+ * accumulated in fp32 by the tiles over the whole row, no per-block fold.
+ *
+ * Activation layout: 16-row groups; group g, step s (32 columns), plane hi/lo is one A tile at
+ * q + ((g * nsteps + s) * 2 + plane) * 1 KiB (16 rows x 64 bytes); columns past cols and the
+ * last group's missing rows are zero. Weight rows are repacked per call of `rows` into B tiles:
+ * (row tile t, step s, plane) at ((t * nsteps + s) * 2 + plane) * 1 KiB, tile row kk holding
+ * columns 2kk, 2kk+1 of the step as bf16 pairs for 16 weight rows. */
+#include <immintrin.h>
+#include <string.h>
+#include "kernels/x86/amx/amx.h"
+
+#define AI __attribute__((always_inline)) static inline
+#define TILE 1024
+
+typedef struct {
+    uint8_t palette, start_row, pad0[14];
+    uint16_t colsb[16];
+    uint8_t rows[16];
+} __attribute__((aligned(64))) tilecfg;
+
+static void config(tilecfg *c) {
+    memset(c, 0, sizeof *c);
+    c->palette = 1;
+    for (int t = 0; t < 8; t++) c->colsb[t] = 64, c->rows[t] = 16;
+    __asm__ volatile("ldtilecfg %0" ::"m"(*c) : "memory");
+}
+
+#define TZERO(t) __asm__ volatile("tilezero %%tmm" #t ::: "memory")
+#define TLOAD(t, p) __asm__ volatile("tileloadd (%0,%1,1), %%tmm" #t ::"r"(p), "r"(64L) : "memory")
+#define TSTORE(t, p) __asm__ volatile("tilestored %%tmm" #t ", (%0,%1,1)" ::"r"(p), "r"(64L) : "memory")
+#define TDP(c, a, b) __asm__ volatile("tdpbf16ps %%tmm" #b ", %%tmm" #a ", %%tmm" #c ::: "memory")
+
+static inline int steps(int cols) { return (cols + 31) / 32; }
+static inline int round16(int n) { return (n + 15) / 16 * 16; }
+
+AI __m512 bf16_f32(__m256i h) { return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16)); }
+
+/* 32 floats (a: the first 16) -> 32 bf16 hi, 32 bf16 lo */
+AI void split(__m512 a, __m512 b, __m512i *hi, __m512i *lo) {
+    __m512i h = (__m512i)_mm512_cvtne2ps_pbh(b, a);
+    *hi = h;
+    *lo = (__m512i)_mm512_cvtne2ps_pbh(_mm512_sub_ps(b, bf16_f32(_mm512_extracti64x4_epi64(h, 1))),
+                                       _mm512_sub_ps(a, bf16_f32(_mm512_castsi512_si256(h))));
+}
+
+/* columns [c, c + 32) of an fp32 row, zero past cols */
+AI void load32(const float *x, int c, int cols, __m512 *a, __m512 *b) {
+    int n = cols - c;
+    __mmask16 ma = n >= 16 ? 0xffff : (__mmask16)((1u << (n > 0 ? n : 0)) - 1);
+    __mmask16 mb = n >= 32 ? 0xffff : (__mmask16)((1u << (n > 16 ? n - 16 : 0)) - 1);
+    *a = _mm512_maskz_loadu_ps(ma, x + c);
+    *b = _mm512_maskz_loadu_ps(mb, x + c + 16);
+}
+
+static size_t act_bytes(int n, int cols) { return (size_t)round16(n) * steps(cols) * 128; }
+
+static void act_init(dg_qact *q, void *buf, int n, const dg_mat *W) {
+    memset(q, 0, sizeof *q);
+    q->n = n;
+    q->cols = W->cols;
+    q->nblocks = steps(W->cols);
+    q->q = buf;
+    if (n % 16) {   /* the last group's missing rows */
+        size_t g = (size_t)(n / 16);
+        for (int s = 0; s < q->nblocks; s++)
+            for (int p = 0; p < 2; p++) {
+                uint8_t *t = q->q + ((g * q->nblocks + s) * 2 + p) * TILE;
+                memset(t + (size_t)(n % 16) * 64, 0, (size_t)(16 - n % 16) * 64);
+            }
+    }
+}
+
+static void quantize(const dg_qact *q, const float *X, int ldx, int i0, int i1) {
+    const int ns = q->nblocks;
+    for (int i = i0; i < i1; i++) {
+        const float *x = X + (size_t)i * ldx;
+        uint8_t *row = q->q + (size_t)(i / 16) * ns * 2 * TILE + (size_t)(i % 16) * 64;
+        for (int s = 0; s < ns; s++) {
+            __m512 a, b;
+            __m512i hi, lo;
+            load32(x, 32 * s, q->cols, &a, &b);
+            split(a, b, &hi, &lo);
+            _mm512_store_si512(row + (size_t)s * 2 * TILE, hi);
+            _mm512_store_si512(row + (size_t)s * 2 * TILE + TILE, lo);
+        }
+    }
+}
+
+/* Weight rows [r0, r0 + nr) (nr <= 64; missing rows of the last tile zero) -> B tiles in rp.
+ * A row's 32 values of a step are 16 bf16 pairs: pair kk goes to tile row kk, column n. */
+static void repack(const dg_mat *W, int r0, int nr, int ns, uint8_t *rp) {
+    const __m512i rowoff = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                              _mm512_set1_epi32(64));
+    for (int r = 0; r < round16(nr); r++) {
+        uint8_t *t0 = rp + (size_t)(r / 16) * ns * 2 * TILE + (size_t)(r % 16) * 4;
+        const uint8_t *w = W->w + (size_t)(r0 + r) * W->w_stride;
+        for (int s = 0; s < ns; s++) {
+            __m512i hi, lo;
+            if (r >= nr) {
+                hi = lo = _mm512_setzero_si512();
+            } else if (W->kind == DG_W_BF16) {   /* the codes are hi; no lo plane is read */
+                int n = W->cols - 32 * s;
+                __mmask32 m = n >= 32 ? 0xffffffffu : (__mmask32)((1u << n) - 1);
+                hi = _mm512_maskz_loadu_epi16(m, w + (size_t)64 * s);
+                lo = _mm512_setzero_si512();
+            } else {
+                __m512 a, b;
+                load32((const float *)w, 32 * s, W->cols, &a, &b);
+                split(a, b, &hi, &lo);
+            }
+            uint8_t *t = t0 + (size_t)s * 2 * TILE;
+            _mm512_i32scatter_epi32(t, rowoff, hi, 1);
+            if (W->kind != DG_W_BF16) _mm512_i32scatter_epi32(t + TILE, rowoff, lo, 1);
+        }
+    }
+}
+
+/* C tiles tmm0..3 = (group g, g + 1) x (row tile t, t + 1) over all steps; a: group g's step-0
+ * hi tile (g + 1 at astride), b: row tile t's (t + 1 at bstride). */
+AI void block(const uint8_t *a, size_t astride, const uint8_t *b, size_t bstride, int ns, const int NI, const int ND,
+              const int WLO) {
+    TZERO(0); if (ND == 2) TZERO(1);
+    if (NI == 2) { TZERO(2); if (ND == 2) TZERO(3); }
+    const uint8_t *a1 = a + astride, *b1 = b + bstride;
+    for (int s = 0; s < ns; s++, a += 2 * TILE, a1 += 2 * TILE, b += 2 * TILE, b1 += 2 * TILE) {
+        TLOAD(4, a); if (NI == 2) TLOAD(5, a1);             /* X hi */
+        TLOAD(6, b); if (ND == 2) TLOAD(7, b1);             /* W hi */
+        TDP(0, 4, 6); if (ND == 2) TDP(1, 4, 7);
+        if (NI == 2) { TDP(2, 5, 6); if (ND == 2) TDP(3, 5, 7); }
+        TLOAD(4, a + TILE); if (NI == 2) TLOAD(5, a1 + TILE);   /* X lo */
+        TDP(0, 4, 6); if (ND == 2) TDP(1, 4, 7);
+        if (NI == 2) { TDP(2, 5, 6); if (ND == 2) TDP(3, 5, 7); }
+        if (WLO) {
+            TLOAD(4, a); if (NI == 2) TLOAD(5, a1);         /* X hi */
+            TLOAD(6, b + TILE); if (ND == 2) TLOAD(7, b1 + TILE);   /* W lo */
+            TDP(0, 4, 6); if (ND == 2) TDP(1, 4, 7);
+            if (NI == 2) { TDP(2, 5, 6); if (ND == 2) TDP(3, 5, 7); }
+        }
+    }
+}
+
+/* C tile (activation rows 16g.., weight rows r..) from cbuf into Y, the rows and columns that exist */
+static void put(const float *c, int g, int r, int n, int nr, float *Y, int ldy, int rbase) {
+    int ni = n - 16 * g < 16 ? n - 16 * g : 16, nc = nr - r < 16 ? nr - r : 16;
+    for (int i = 0; i < ni; i++) memcpy(Y + (size_t)(16 * g + i) * ldy + rbase + r, c + 16 * i, (size_t)nc * sizeof(float));
+}
+
+AI void rows_w(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int ldy, uint8_t *rp, const int WLO) {
+    const int nr = r1 - r0, ns = q->nblocks, ng = (q->n + 15) / 16, nt = (nr + 15) / 16;
+    const size_t stride = (size_t)ns * 2 * TILE;
+    float cb[4][256] __attribute__((aligned(64)));
+    tilecfg cfg;
+    config(&cfg);
+    for (int t = 0; t < nt; t += 2) {
+        const uint8_t *b = rp + (size_t)t * stride;
+        int two_t = t + 1 < nt;
+        for (int g = 0; g < ng; g += 2) {
+            const uint8_t *a = q->q + (size_t)g * stride;
+            int two_g = g + 1 < ng;
+            if (two_g && two_t) block(a, stride, b, stride, ns, 2, 2, WLO);
+            else if (two_g) block(a, stride, b, stride, ns, 2, 1, WLO);
+            else if (two_t) block(a, stride, b, stride, ns, 1, 2, WLO);
+            else block(a, stride, b, stride, ns, 1, 1, WLO);
+            TSTORE(0, cb[0]); if (two_t) TSTORE(1, cb[1]);
+            if (two_g) { TSTORE(2, cb[2]); if (two_t) TSTORE(3, cb[3]); }
+            put(cb[0], g, 16 * t, q->n, nr, Y, ldy, r0);
+            if (two_t) put(cb[1], g, 16 * (t + 1), q->n, nr, Y, ldy, r0);
+            if (two_g) {
+                put(cb[2], g + 1, 16 * t, q->n, nr, Y, ldy, r0);
+                if (two_t) put(cb[3], g + 1, 16 * (t + 1), q->n, nr, Y, ldy, r0);
+            }
+        }
+    }
+    __asm__ volatile("tilerelease" ::: "memory");
+}
+
+static void rows(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int ldy, void *scratch) {
+    repack(W, r0, r1 - r0, q->nblocks, scratch);
+    if (W->kind == DG_W_BF16) rows_w(W, r0, r1, q, Y, ldy, scratch, 0);
+    else rows_w(W, r0, r1, q, Y, ldy, scratch, 1);
+}
+
+static size_t scratch_bytes(int cols) { return (size_t)DG_QNB * steps(cols) * 2 * 64; }
+
+static int serves(const dg_mat *W) { return W->kind == DG_W_F32 || W->kind == DG_W_BF16; }
+
+const dg_qpath dg_qpath_bf16x3_amx = {
+    .name = "bf16x3", .ops = DG_OPS_BF16, .lossy = 0, .serves = serves, .chosen = serves,
+    .act_bytes = act_bytes, .act_init = act_init, .quantize = quantize, .rows = rows,
+    .scratch_bytes = scratch_bytes,
+};
