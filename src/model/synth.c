@@ -170,8 +170,8 @@ static void mat(plan *pl, const char *module, int bare, int ndim, const int64_t 
  * keys and mix further (our reading; what was measured is the similarity below). At gain 1
  * (attention writes as much as MLP and experts together) the mean cosine between canvas rows
  * grew from 0.003 after layer 0 to 0.32 after layer 29 of the 30-layer 26b preset, and routing
- * followed (dgemma bench): 128 of 128 experts and at most 26 rows on one at layer 0, 96-113
- * experts and up to 100-200 rows on layers 13-29. At 0.3 (the one value tried) the per-row
+ * followed (dgemma bench): 128 of 128 experts and at most 26 rows on one at layer 0, 96-121
+ * experts and at most 83-205 rows on one on layers 13-29. At 0.3 (the one value tried) the per-row
  * paths dominate the stream, the cosine stays below 0.003 and every one of the 30 layers routes
  * like the first (all 128 experts, 4 to 33 rows). */
 #define POST_ATT_GAIN 0.3f
