@@ -192,6 +192,14 @@ typedef struct dg_step_profile {
     long expert_rows;           /* sum over layers and experts (= layers x rows x top_k) */
 } dg_step_profile;
 DG_API void dg_ctx_last_profile(const dg_ctx *c, dg_step_profile *p);
+/* The last decoder step's expert load layer by layer (the profile has only the extremes over all
+ * layers, which hide where routing collapses): rows per expert, min and max over the layer's
+ * experts, and how many of its experts ran. Fills out[0 .. min(n, cap)) and returns n, the
+ * decoder's MoE layers in that step (0 before the first step). */
+typedef struct dg_expert_load {
+    int rows_min, rows_max, experts_used;
+} dg_expert_load;
+DG_API int dg_ctx_last_expert_load(const dg_ctx *c, dg_expert_load *out, int cap);
 
 /* ---------------------------------------------------------------- generation
  * (section owned by src/gen/) */

@@ -1,7 +1,7 @@
 /* Synthetic checkpoints (src/model/synth.c): the tiny preset in bf16 and mlx4 layouts loads,
  * runs one encoder + decoder step with finite, non-degenerate logits and load-balanced
- * routing; the mlx4 logits track the bf16 ones (same generated values, quantized); output
- * bytes do not depend on the thread count. */
+ * routing, at every layer of a 30-layer model too; the mlx4 logits track the bf16 ones (same
+ * generated values, quantized); output bytes do not depend on the thread count. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,8 +23,9 @@ static void write_model(const char *dir, dg_recipe r, int threads, int layers) {
     CHECK(!dg_synth_write(&p, &res, &err), "%s: %s", dir, err.msg);
 }
 
-/* Logits [L, V] of one decoder step after a short prompt; prof (may be NULL): its profile. */
-static float *run(const char *dir, int *V, int *L, dg_step_profile *prof) {
+/* Logits [L, V] of one decoder step after a short prompt; prof (may be NULL): its profile;
+ * load (may be NULL): its per-layer expert load, room for 64 layers, *n_load layers filled. */
+static float *run_load(const char *dir, int *V, int *L, dg_step_profile *prof, dg_expert_load *load, int *n_load) {
     dg_model *m = NULL;
     dg_ctx *c = NULL;
     dg_error err = {0};
@@ -46,10 +47,13 @@ static float *run(const char *dir, int *V, int *L, dg_step_profile *prof) {
     float *sc = NULL;
     CHECK(!dg_decode_step(c, 1, &seq, &cv, &sc, &logits, &err), "%s", err.msg);
     if (prof) dg_ctx_last_profile(c, prof);
+    if (load) *n_load = dg_ctx_last_expert_load(c, load, 64);
     dg_ctx_free(c);
     dg_model_free(m);
     return logits;
 }
+
+static float *run(const char *dir, int *V, int *L, dg_step_profile *prof) { return run_load(dir, V, L, prof, NULL, NULL); }
 
 static int files_equal(const char *a, const char *b) {
     FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
@@ -66,7 +70,7 @@ static int files_equal(const char *a, const char *b) {
 
 int main(void) {
     (void)t_golden;
-    char dir[] = "/tmp/dg_synth_XXXXXX", a[300], b[300], c[300], d[300], a2[300], b2[300], d2[300];
+    char dir[] = "/tmp/dg_synth_XXXXXX", a[300], b[300], c[300], d[300], a2[300], b2[300], d2[300], deep[300];
     CHECK(mkdtemp(dir) != NULL, "mkdtemp");
     snprintf(a, sizeof a, "%s/bf16", dir);
     snprintf(b, sizeof b, "%s/mlx4", dir);
@@ -75,6 +79,7 @@ int main(void) {
     snprintf(a2, sizeof a2, "%s/bf16-2l", dir);
     snprintf(b2, sizeof b2, "%s/mlx4-2l", dir);
     snprintf(d2, sizeof d2, "%s/mlx8-2l", dir);
+    snprintf(deep, sizeof deep, "%s/bf16-30l", dir);
     write_model(a, DG_RECIPE_NONE, 2, 0);
     write_model(b, DG_RECIPE_MLX4, 2, 0);
     write_model(c, DG_RECIPE_NONE, 1, 0);
@@ -82,6 +87,7 @@ int main(void) {
     write_model(a2, DG_RECIPE_NONE, 2, 2);
     write_model(b2, DG_RECIPE_MLX4, 2, 2);
     write_model(d2, DG_RECIPE_MLX8, 2, 2);
+    write_model(deep, DG_RECIPE_NONE, 2, 30);
     check_dequant(a, b, 60);
     check_dequant(a, d, 60);
     char fa[400], fc[400];
@@ -107,6 +113,34 @@ int main(void) {
         CHECK(pf.flops > 0 && fabs(by_kind - pf.flops) <= 1e-9 * pf.flops, "flops by part and kind %.6g, total %.6g", by_kind, pf.flops);
         printf("tiny: routing %d of 48 experts used, rows per expert %d..%d\n", pf.experts_used, pf.expert_rows_min, pf.expert_rows_max);
     }
+    /* Depth: routing must stay balanced at every layer of a 30-layer model, not only on
+     * average (at POST_ATT_GAIN 1 deep random layers made rows alike and routed them to few
+     * experts: 103 of the deep half's 120 (layer, expert) pairs used, 13 of 16 rows on one
+     * expert; now 119 and 10). A fair draw leaves ~1% of pairs empty and puts >= 12 rows on
+     * one with P < 1e-4. */
+    dg_expert_load ld[64];
+    int nl = 0, Vd, Ld;
+    dg_step_profile pd;
+    float *xd = run_load(deep, &Vd, &Ld, &pd, ld, &nl);
+    if (xd) {
+        CHECK(nl == 30 && pd.moe_layers == 30, "per-layer load: %d layers (profile %d), want 30", nl, pd.moe_layers);
+        int used_deep = 0, worst = 0, lo = 1 << 30, hi = 0, used = 0;
+        for (int i = 0; i < nl && i < 64; i++) {
+            if (i >= 15) used_deep += ld[i].experts_used;
+            if (ld[i].rows_max > ld[worst].rows_max) worst = i;
+            if (ld[i].rows_min < lo) lo = ld[i].rows_min;
+            if (ld[i].rows_max > hi) hi = ld[i].rows_max;
+            used += ld[i].experts_used;
+        }
+        CHECK(lo == pd.expert_rows_min && hi == pd.expert_rows_max && used == pd.experts_used,
+              "per-layer load (min %d, max %d, used %d) disagrees with the profile (%d, %d, %d)", lo, hi, used,
+              pd.expert_rows_min, pd.expert_rows_max, pd.experts_used);
+        CHECK(used_deep >= 114, "deep layers collapse: %d of 120 (layer, expert) pairs of layers 15..29 used", used_deep);
+        CHECK(ld[worst].rows_max <= 11, "deep layers collapse: layer %d puts %d of its 16 rows on one expert", worst, ld[worst].rows_max);
+        printf("tiny, 30 layers: layers 15..29 use %d of 120 (layer, expert) pairs; most rows on one expert %d (layer %d)\n",
+               used_deep, ld[worst].rows_max, worst);
+    }
+    free(xd);
     if (x && x2 && y && z) {
         int n = L * V, finite = 1, distinct_argmax = 0, prev = -1;
         double sum = 0, sum2 = 0, diff = 0, ref = 0, diff8 = 0;

@@ -103,7 +103,9 @@ int cmd_bench(int argc, char **argv) {
     int *seqs = calloc((size_t)B, sizeof *seqs);
     dg_step_profile *prof = calloc((size_t)steps, sizeof *prof);
     double *samp_t = calloc((size_t)steps, sizeof *samp_t);
-    if (!buf || !nosc || !canvas || !prompt || !sampled || !am || !next || !acc || !H || !times || !seqs || !prof || !samp_t) goto out;
+    dg_expert_load *load = calloc((size_t)steps * (size_t)mi.n_layers, sizeof *load);   /* [step][layer] */
+    int *n_load = calloc((size_t)steps, sizeof *n_load);
+    if (!load || !n_load || !buf || !nosc || !canvas || !prompt || !sampled || !am || !next || !acc || !H || !times || !seqs || !prof || !samp_t) goto out;
     if (dg_ctx_new(m, &cp, &ctx, &err) || dg_sampler_new(L, V, (int)threads, dg_ctx_isa(ctx), &smp, &err)) { cli_report(&err); goto out; }
     /* the peaks the share-of-peak figures assume: this CPU, this kernel path, these threads */
     double peak[DG_OPS_KINDS];
@@ -146,6 +148,8 @@ int cmd_bench(int argc, char **argv) {
             goto out;
         }
         dg_ctx_last_profile(ctx, &prof[k - 1]);
+        n_load[k - 1] = dg_ctx_last_expert_load(ctx, load + (size_t)(k - 1) * mi.n_layers, mi.n_layers);
+        if (n_load[k - 1] > mi.n_layers) n_load[k - 1] = mi.n_layers;
         double tsamp = now();
         for (int b = 0; b < B; b++) {
             dg_step st = {.logits = buf[b], .pl = buf[b], .canvas = 0, .step = k, .sampled = sampled, .argmax = am,
@@ -167,6 +171,8 @@ int cmd_bench(int argc, char **argv) {
     int mi_k = 0;
     for (int k = 0; k < steps; k++) if (times[k] == med) mi_k = k;
     dg_step_profile *p = &prof[mi_k];
+    const dg_expert_load *ld = load + (size_t)mi_k * mi.n_layers;
+    const int nl = n_load[mi_k];
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
 #if defined(__APPLE__)
@@ -221,6 +227,15 @@ int cmd_bench(int argc, char **argv) {
         cJSON_AddNumberToObject(o, "expert_rows_max", p->expert_rows_max);
         cJSON_AddNumberToObject(o, "experts_used", p->experts_used);
         cJSON_AddNumberToObject(o, "experts_total", p->moe_layers * mi.n_experts);
+        cJSON *per = cJSON_AddArrayToObject(o, "expert_load_layers");
+        for (int i = 0; i < nl; i++) {
+            cJSON *e = cJSON_CreateObject();
+            cJSON_AddNumberToObject(e, "layer", i);
+            cJSON_AddNumberToObject(e, "rows_min", ld[i].rows_min);
+            cJSON_AddNumberToObject(e, "rows_max", ld[i].rows_max);
+            cJSON_AddNumberToObject(e, "experts_used", ld[i].experts_used);
+            cJSON_AddItemToArray(per, e);
+        }
         cJSON_AddNumberToObject(o, "weight_gb_per_step", p->weight_bytes / 1e9);
         cJSON_AddNumberToObject(o, "weight_gb_per_s", p->weight_bytes / 1e9 / med);
         cJSON_AddNumberToObject(o, "gflop_per_s", p->flops / 1e9 / med);
@@ -258,6 +273,18 @@ int cmd_bench(int argc, char **argv) {
             printf("expert load  rows per expert min %d / mean %.1f / max %d over %d layers; experts used %d of %d\n",
                    p->expert_rows_min, (double)p->expert_rows / ((double)p->moe_layers * mi.n_experts), p->expert_rows_max,
                    p->moe_layers, p->experts_used, p->moe_layers * mi.n_experts);
+        /* per layer, experts used / most rows on one expert: shows where routing collapses */
+        for (int i = 0; i < nl; i++)
+            printf("%s%2d: %3d/%-3d%s", i % 10 ? "  " : "  layers ", i, ld[i].experts_used, ld[i].rows_max,
+                   i % 10 == 9 || i == nl - 1 ? "\n" : "");
+        if (nl) {
+            int worst = 0;
+            for (int i = 1; i < nl; i++)
+                if (ld[i].experts_used < ld[worst].experts_used ||
+                    (ld[i].experts_used == ld[worst].experts_used && ld[i].rows_max > ld[worst].rows_max)) worst = i;
+            printf("  worst layer %d: %d of %d experts used, rows per expert %d..%d (used/max above)\n", worst,
+                   ld[worst].experts_used, mi.n_experts, ld[worst].rows_min, ld[worst].rows_max);
+        }
         printf("weights      %.2f GB read per step, %.2f GB/s\n", p->weight_bytes / 1e9, p->weight_bytes / 1e9 / med);
         printf("compute      %.1f GFLOP per step, %.1f GFLOP/s\n", p->flops / 1e9, p->flops / 1e9 / med);
         printf("peak RSS     %.2f GB\n", rss_gb);
@@ -268,7 +295,7 @@ out:
     if (buf) for (int b = 0; b < B; b++) free(buf[b]);
     if (canvas) for (int b = 0; b < B; b++) free(canvas[b]);
     free(buf); free(nosc); free(canvas); free(prompt); free(sampled); free(am); free(next); free(acc); free(H);
-    free(times); free(seqs); free(prof); free(samp_t);
+    free(times); free(seqs); free(prof); free(samp_t); free(load); free(n_load);
     dg_sampler_free(smp);
     dg_ctx_free(ctx);
     dg_model_free(m);

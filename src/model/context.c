@@ -70,7 +70,8 @@ dg_status dg_ctx_new(const dg_model *m, const dg_ctx_params *p, dg_ctx **out, dg
     c->inv_freq_f = calloc((size_t)hmax, sizeof(double));
     c->sc_idx = calloc((size_t)cfg->canvas * DG_SC_CAP, sizeof *c->sc_idx);
     c->sc_cnt = calloc((size_t)cfg->canvas, sizeof *c->sc_cnt);
-    if (!c->sc_idx || !c->sc_cnt) ok = 0;
+    c->exp_load = calloc((size_t)m->n_layers, sizeof *c->exp_load);
+    if (!c->sc_idx || !c->sc_cnt || !c->exp_load) ok = 0;
     c->att_keys = c->max_tokens + R;
     c->att_rows = imax(DG_ATT_ROWS, cfg->n_heads);
     c->exp_scratch = calloc((size_t)c->n_threads, sizeof(float *));
@@ -124,6 +125,7 @@ void dg_ctx_free(dg_ctx *c) {
     free(c->q); free(c->att); free(c->kn); free(c->vn); free(c->g); free(c->u);
     free(c->slot_out); free(c->route_w); free(c->router_logits); free(c->route_idx);
     free(c->exp_count); free(c->exp_order); free(c->exp_rows); free(c->att_vt); free(c->sc_idx); free(c->sc_cnt);
+    free(c->exp_load);
     free(c->rope_cs); free(c->rope_sn); free(c->inv_freq_s); free(c->inv_freq_f);
     dg_kernels_free(&c->k);
     if (c->pool) dg_pool_free(c->pool);
@@ -192,3 +194,9 @@ dg_status dg_decode_step(dg_ctx *c, int n_seq, const int *seqs,
 
 void dg_ctx_set_tap(dg_ctx *c, dg_tap_fn fn, void *user) { c->tap = fn; c->tap_user = user; }
 void dg_ctx_last_profile(const dg_ctx *c, dg_step_profile *p) { *p = c->prof; }
+
+int dg_ctx_last_expert_load(const dg_ctx *c, dg_expert_load *out, int cap) {
+    int n = c->prof.moe_layers;
+    for (int i = 0; i < n && i < cap; i++) out[i] = c->exp_load[i];
+    return n;
+}

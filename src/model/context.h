@@ -46,6 +46,7 @@ struct dg_ctx {
     dg_tap_fn tap;
     void *tap_user;
     dg_step_profile prof;
+    dg_expert_load *exp_load;   /* [n_layers]: the last step's load per decoder layer */
     int part;                   /* DG_PART_*: where the pass is, for the profile's flops */
 };
 

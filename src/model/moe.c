@@ -55,13 +55,19 @@ static void route_rows(dg_ctx *c, const dg_layer *L, int S) {
  * load-balanced one for the step's cost to mean anything. */
 static void expert_load(dg_ctx *c, int E) {
     dg_step_profile *p = &c->prof;
+    if (p->moe_layers >= c->m->n_layers) return;        /* decoder layers run once a step, in order */
+    dg_expert_load *l = &c->exp_load[p->moe_layers];
+    *l = (dg_expert_load){c->exp_count[0], c->exp_count[0], 0};
     for (int e = 0; e < E; e++) {
         int n = c->exp_count[e];
-        if (!p->moe_layers || n < p->expert_rows_min) p->expert_rows_min = n;
-        if (!p->moe_layers || n > p->expert_rows_max) p->expert_rows_max = n;
-        p->experts_used += n > 0;
+        if (n < l->rows_min) l->rows_min = n;
+        if (n > l->rows_max) l->rows_max = n;
+        l->experts_used += n > 0;
         p->expert_rows += n;
     }
+    if (!p->moe_layers || l->rows_min < p->expert_rows_min) p->expert_rows_min = l->rows_min;
+    if (!p->moe_layers || l->rows_max > p->expert_rows_max) p->expert_rows_max = l->rows_max;
+    p->experts_used += l->experts_used;
     p->moe_layers++;
 }
 

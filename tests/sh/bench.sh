@@ -19,6 +19,15 @@ $DG bench -m "$T/m" --steps 1 -t 2 --synthetic-cache 40 >"$T/out" 2>"$T/err" || 
 grep -q "^cache        40 SYNTHETIC positions" "$T/out" || { cat "$T/out"; fail "no synthetic cache line"; }
 ! grep -q "^prefill" "$T/out" || fail "prefill figure printed for a synthetic cache"
 grep -q "^expert load  rows per expert min [0-9]* / mean 4.0 / max [0-9]* over 6 layers" "$T/out" || fail "expert load line"
+# the load per layer: 6 "layer: used/max" cells in text; in --json one entry per layer whose
+# experts_used add up to the step's total
+[ "$(grep '^  layers ' "$T/out" | grep -o '[0-9]*: *[0-9]*/[0-9]*' | wc -l)" -eq 6 ] || { cat "$T/out"; fail "per-layer expert load cells"; }
+grep -q "^  worst layer [0-9]*: [0-9]* of 8 experts used" "$T/out" || fail "worst layer line"
+$DG bench -m "$T/m" --steps 1 -t 2 --prompt-len 8 --json >"$T/json" 2>"$T/err" || { cat "$T/err"; fail "bench --json"; }
+[ "$(grep -o '"layer":[0-9]*' "$T/json" | wc -l)" -eq 6 ] || { cat "$T/json"; fail "--json: expert_load_layers entries"; }
+tot=$(sed -n 's/.*"experts_used":\([0-9]*\),"experts_total".*/\1/p' "$T/json")
+sum=$(grep -o '"rows_max":[0-9]*,"experts_used":[0-9]*' "$T/json" | sed 's/.*://' | awk '{ s += $1 } END { print s + 0 }')
+[ -n "$tot" ] && [ "$tot" -eq "$sum" ] || fail "--json: per-layer experts_used sum to $sum, the step's total is '$tot'"
 grep -q "^  attention .*% of peak" "$T/out" || fail "share of peak per part"
 # every x86 table has peak loops for its kinds (a path without them reads 0% of peak everywhere);
 # the tables this CPU cannot run are skipped
