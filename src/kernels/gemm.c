@@ -16,8 +16,11 @@
 
 #define KC DG_KC
 #define NB 64       /* most weight rows per block / task of dg_gemm */
-#define NBT 128     /* columns of W per task of dg_gemm_tn: P (n x V fp32, the big operand) is
-                       streamed once per task, so wider tiles mean fewer passes over it */
+#define NBT 256     /* most columns of W per task of dg_gemm_tn: P (n x V fp32, the big operand)
+                       is streamed once per task, so wider tiles mean fewer passes over it; the
+                       panel (NBT x KC floats, 256 KiB) stays inside a Zen 3 core's 512 KiB L2.
+                       One thread, 256 x 65,536 x 2,816 on AVX2 (Xeon 167): 128 -> 256 wide
+                       1.25x, 512 wide 1.4x (panel past that L2, not taken) */
 
 static size_t round64(size_t b) { return (b + 63) & ~(size_t)63; }
 
@@ -233,7 +236,7 @@ typedef struct {
     const float *X;
     int n, ldx, ldy;
     float *Y;
-    int rb;         /* dg_gemm: rows per task */
+    int rb;         /* dg_gemm: rows per task; dg_gemm_tn: columns */
 } gemm_job;
 
 static void gemm_task(void *user, int task, int thread) {
@@ -260,14 +263,14 @@ void dg_gemm(const dg_kernels *k, dg_pool *pool, const dg_mat *W,
     dg_pool_run(pool, (W->rows + j.rb - 1) / j.rb, gemm_task, &j);
 }
 
-/* Y[:, c0:c0+NBT] = P · W[:, c0:c0+NBT]: the panel is a slice of W's rows, already k-major, so
+/* Y[:, c0:c0+w] = P · W[:, c0:c0+w] (w = j->rb): the panel is a slice of W's rows, already k-major, so
  * packing is expansion plus a copy per 16 columns. */
 static void gemm_tn_task(void *user, int task, int thread) {
     gemm_job *j = user;
     const dg_mat *W = j->W;
     const dg_isa_table *t = j->k->t;
     float *panel = j->k->scratch[thread], *tmp = panel + (size_t)NBT * KC;
-    int c0 = task * NBT, ncols = W->cols - c0 < NBT ? W->cols - c0 : NBT, ngroups = (ncols + DG_NR - 1) / DG_NR;
+    int c0 = task * j->rb, ncols = W->cols - c0 < j->rb ? W->cols - c0 : j->rb, ngroups = (ncols + DG_NR - 1) / DG_NR;
     for (int k0 = 0; k0 < W->rows; k0 += KC) {
         int kc = W->rows - k0 < KC ? W->rows - k0 : KC;
         for (int kk = 0; kk < kc; kk++) {
@@ -314,19 +317,23 @@ static void tn_cols_task(void *user, int task, int thread) {
     j->k->t->tn->cols(j->k->t, j->W, c0, nc, j->P, j->n, j->ldp, j->Y, j->ldy, j->k->scratch[thread]);
 }
 
+/* Columns per task of dg_gemm_tn: as wide as `most` allows in a multiple of the threads (each
+ * task reads all of P once), in whole 16-column tiles. */
+static int tn_width(dg_pool *pool, int cols, int most) {
+    int th = dg_pool_size(pool), tiles = (cols + 15) / 16, parts = th;
+    while ((tiles + parts - 1) / parts * 16 > most) parts += th;
+    return (tiles + parts - 1) / parts * 16;
+}
+
 void dg_gemm_tn(const dg_kernels *k, dg_pool *pool, const dg_mat *W,
                 const float *P, int n, int ldp, float *Y, int ldy) {
     if (n <= 0) return;
     const dg_tnpath *tp = tn_path(k, W);
     if (tp) {
-        /* slices as wide as the path allows in a multiple of the threads: each slice reads all
-         * of P once */
-        int th = dg_pool_size(pool), tiles = W->cols / 16, parts = th;
-        while ((tiles + parts - 1) / parts * 16 > tp->max_cols) parts += th;
-        tn_job j = {k, W, P, Y, n, ldp, ldy, (tiles + parts - 1) / parts * 16};
+        tn_job j = {k, W, P, Y, n, ldp, ldy, tn_width(pool, W->cols, tp->max_cols)};
         dg_pool_run(pool, (W->cols + j.w - 1) / j.w, tn_cols_task, &j);
         return;
     }
-    gemm_job j = {k, W, P, n, ldp, ldy, Y, 0};
-    dg_pool_run(pool, (W->cols + NBT - 1) / NBT, gemm_tn_task, &j);
+    gemm_job j = {k, W, P, n, ldp, ldy, Y, tn_width(pool, W->cols, NBT)};
+    dg_pool_run(pool, (W->cols + j.rb - 1) / j.rb, gemm_tn_task, &j);
 }
