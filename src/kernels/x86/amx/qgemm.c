@@ -16,27 +16,16 @@
  * nibbles of the 32 packed bytes (even codes) then the high ones (odd codes); for 8-bit the
  * natural order. The quantizer writes each activation code where its weight code meets it.
  *
- * Tiles are per thread: every call configures them (ldtilecfg, from a static config the
- * compiler cannot drop) and releases them at the end. The tile instructions are written as asm
- * with memory clobbers, so the compiler neither reorders the scratch stores and loads around
- * them nor assumes the stored C unchanged. */
+ * Tiles are per thread: every call configures them and releases them at the end (tiles.h). */
 #include <immintrin.h>
 #include <string.h>
 #include "kernels/x86/avx2/simd.h"
 #include "kernels/x86/amx/amx.h"
+#include "kernels/x86/amx/tiles.h"
 
 #define AI __attribute__((always_inline)) static inline
 #define T 16   /* tile rows: weight rows and activation rows per tile dot */
 
-/* palette 1, tmm0..tmm7 all 16 rows x 64 bytes */
-static const struct { uint8_t palette, start_row, pad0[14]; uint16_t colsb[16]; uint8_t rows[16]; }
-    __attribute__((aligned(64))) tilecfg = {1, 0, {0}, {64, 64, 64, 64, 64, 64, 64, 64}, {16, 16, 16, 16, 16, 16, 16, 16}};
-
-#define TILE_CFG() __asm__ volatile("ldtilecfg %0" ::"m"(tilecfg) : "memory")
-#define TILE_RELEASE() __asm__ volatile("tilerelease" ::: "memory")
-#define TILE_ZERO(t) __asm__ volatile("tilezero %%tmm" #t ::: "memory")
-#define TILE_LOAD(t, p, stride) __asm__ volatile("tileloadd (%0,%1,1), %%tmm" #t ::"r"(p), "r"((long)(stride)) : "memory")
-#define TILE_STORE(t, p) __asm__ volatile("tilestored %%tmm" #t ", (%0,%1,1)" ::"r"(p), "r"(64L) : "memory")
 /* C (+)= A . B, A unsigned; B signed (BUSD) or unsigned (BUUD) */
 #define TILE_DPBUSD(c, a, b) __asm__ volatile("tdpbusd %%tmm" #b ", %%tmm" #a ", %%tmm" #c ::: "memory")
 #define TILE_DPBUUD(c, a, b) __asm__ volatile("tdpbuud %%tmm" #b ", %%tmm" #a ", %%tmm" #c ::: "memory")
@@ -112,15 +101,15 @@ static void repack(const dg_mat *W, int r0, int nr, int nb, size_t rstride, uint
 #define R16(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)
 
 /* Loads block b's weight tile and activation tile(s) into tmm TA, TH (and TL). */
-#define LOAD_SET(b, TA, TH, TL) { TILE_LOAD(TA, a + (size_t)(b) * 64, rstride); TILE_LOAD(TH, bq + (size_t)(b) * 1024, 64); \
-        if (P == 2) TILE_LOAD(TL, bq + ((size_t)q->nblocks + (b)) * 1024, 64); }
+#define LOAD_SET(b, TA, TH, TL) { DG_TLOAD(TA, a + (size_t)(b) * 64, rstride); DG_TLOAD(TH, bq + (size_t)(b) * 1024, 64); \
+        if (P == 2) DG_TLOAD(TL, bq + ((size_t)q->nblocks + (b)) * 1024, 64); }
 /* Block b's dots from the set TA, TH, TL into tmm0 (tmm1: low bytes), then the next block's
  * loads into the other set, then the stores: the tile unit keeps the loads off the chain
  * zero -> dot -> store that each block's C goes through. */
-#define DOT_SET(b, TA, TH, TL, NA, NH, NL) { TILE_ZERO(0); TILE_DPBUSD(0, TA, TH); \
-        if (P == 2) { TILE_ZERO(1); TILE_DPBUUD(1, TA, TL); } \
+#define DOT_SET(b, TA, TH, TL, NA, NH, NL) { DG_TZERO(0); TILE_DPBUSD(0, TA, TH); \
+        if (P == 2) { DG_TZERO(1); TILE_DPBUUD(1, TA, TL); } \
         if ((b) + 1 < nb) LOAD_SET((b) + 1, NA, NH, NL); \
-        TILE_STORE(0, cb[(b) & 1][0]); if (P == 2) TILE_STORE(1, cb[(b) & 1][1]); }
+        DG_TSTORE(0, cb[(b) & 1][0], 64); if (P == 2) DG_TSTORE(1, cb[(b) & 1][1], 64); }
 
 /* 16 weight rows (codes a, stride rstride; scales ws / biases wb, [16][nbp]) against activation
  * group g of q: out[r][i]. Block b's tile work is issued before block b - 1 is folded, so the
@@ -173,7 +162,8 @@ AI void rows(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int ld
     } else {
         repack(W, r0, nr, nb, rstride, (uint8_t *)rp);
     }
-    TILE_CFG();
+    dg_tilecfg cfg;
+    dg_tile_config(&cfg);
     for (int t = 0; t < nr; t += T) {
         for (int g = 0; g * T < q->n; g++) {
             float out[T][T] __attribute__((aligned(64)));
@@ -183,7 +173,7 @@ AI void rows(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int ld
                 for (int r = 0; r < nrt; r++) Y[(size_t)(g * T + i) * ldy + r0 + t + r] = out[r][i];
         }
     }
-    TILE_RELEASE();
+    DG_TILE_RELEASE();
 }
 
 /* fp32 scales and biases of DG_QNB rows per block + those rows' codes as bytes */

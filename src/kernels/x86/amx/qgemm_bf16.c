@@ -9,43 +9,14 @@
  * last group's missing rows are zero. Weight rows are repacked per call of `rows` into B tiles:
  * (row tile t, step s, plane) at ((t * nsteps + s) * 2 + plane) * 1 KiB, tile row kk holding
  * columns 2kk, 2kk+1 of the step as bf16 pairs for 16 weight rows. */
-#include <immintrin.h>
-#include <string.h>
 #include "kernels/x86/amx/amx.h"
+#include "kernels/x86/amx/tiles.h"
 
 #define AI __attribute__((always_inline)) static inline
-#define TILE 1024
-
-typedef struct {
-    uint8_t palette, start_row, pad0[14];
-    uint16_t colsb[16];
-    uint8_t rows[16];
-} __attribute__((aligned(64))) tilecfg;
-
-static void config(tilecfg *c) {
-    memset(c, 0, sizeof *c);
-    c->palette = 1;
-    for (int t = 0; t < 8; t++) c->colsb[t] = 64, c->rows[t] = 16;
-    __asm__ volatile("ldtilecfg %0" ::"m"(*c) : "memory");
-}
-
-#define TZERO(t) __asm__ volatile("tilezero %%tmm" #t ::: "memory")
-#define TLOAD(t, p) __asm__ volatile("tileloadd (%0,%1,1), %%tmm" #t ::"r"(p), "r"(64L) : "memory")
-#define TSTORE(t, p) __asm__ volatile("tilestored %%tmm" #t ", (%0,%1,1)" ::"r"(p), "r"(64L) : "memory")
-#define TDP(c, a, b) __asm__ volatile("tdpbf16ps %%tmm" #b ", %%tmm" #a ", %%tmm" #c ::: "memory")
+#define TILE DG_TILE
 
 static inline int steps(int cols) { return (cols + 31) / 32; }
 static inline int round16(int n) { return (n + 15) / 16 * 16; }
-
-AI __m512 bf16_f32(__m256i h) { return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16)); }
-
-/* 32 floats (a: the first 16) -> 32 bf16 hi, 32 bf16 lo */
-AI void split(__m512 a, __m512 b, __m512i *hi, __m512i *lo) {
-    __m512i h = (__m512i)_mm512_cvtne2ps_pbh(b, a);
-    *hi = h;
-    *lo = (__m512i)_mm512_cvtne2ps_pbh(_mm512_sub_ps(b, bf16_f32(_mm512_extracti64x4_epi64(h, 1))),
-                                       _mm512_sub_ps(a, bf16_f32(_mm512_castsi512_si256(h))));
-}
 
 /* columns [c, c + 32) of an fp32 row, zero past cols */
 AI void load32(const float *x, int c, int cols, __m512 *a, __m512 *b) {
@@ -83,7 +54,7 @@ static void quantize(const dg_qact *q, const float *X, int ldx, int i0, int i1) 
             __m512 a, b;
             __m512i hi, lo;
             load32(x, 32 * s, q->cols, &a, &b);
-            split(a, b, &hi, &lo);
+            dg_split_bf16(a, b, &hi, &lo);
             _mm512_store_si512(row + (size_t)s * 2 * TILE, hi);
             _mm512_store_si512(row + (size_t)s * 2 * TILE + TILE, lo);
         }
@@ -110,7 +81,7 @@ static void repack(const dg_mat *W, int r0, int nr, int ns, uint8_t *rp) {
             } else {
                 __m512 a, b;
                 load32((const float *)w, 32 * s, W->cols, &a, &b);
-                split(a, b, &hi, &lo);
+                dg_split_bf16(a, b, &hi, &lo);
             }
             uint8_t *t = t0 + (size_t)s * 2 * TILE;
             _mm512_i32scatter_epi32(t, rowoff, hi, 1);
@@ -123,22 +94,22 @@ static void repack(const dg_mat *W, int r0, int nr, int ns, uint8_t *rp) {
  * hi tile (g + 1 at astride), b: row tile t's (t + 1 at bstride). */
 AI void block(const uint8_t *a, size_t astride, const uint8_t *b, size_t bstride, int ns, const int NI, const int ND,
               const int WLO) {
-    TZERO(0); if (ND == 2) TZERO(1);
-    if (NI == 2) { TZERO(2); if (ND == 2) TZERO(3); }
+    DG_TZERO(0); if (ND == 2) DG_TZERO(1);
+    if (NI == 2) { DG_TZERO(2); if (ND == 2) DG_TZERO(3); }
     const uint8_t *a1 = a + astride, *b1 = b + bstride;
     for (int s = 0; s < ns; s++, a += 2 * TILE, a1 += 2 * TILE, b += 2 * TILE, b1 += 2 * TILE) {
-        TLOAD(4, a); if (NI == 2) TLOAD(5, a1);             /* X hi */
-        TLOAD(6, b); if (ND == 2) TLOAD(7, b1);             /* W hi */
-        TDP(0, 4, 6); if (ND == 2) TDP(1, 4, 7);
-        if (NI == 2) { TDP(2, 5, 6); if (ND == 2) TDP(3, 5, 7); }
-        TLOAD(4, a + TILE); if (NI == 2) TLOAD(5, a1 + TILE);   /* X lo */
-        TDP(0, 4, 6); if (ND == 2) TDP(1, 4, 7);
-        if (NI == 2) { TDP(2, 5, 6); if (ND == 2) TDP(3, 5, 7); }
+        DG_TLOAD(4, a, 64); if (NI == 2) DG_TLOAD(5, a1, 64);             /* X hi */
+        DG_TLOAD(6, b, 64); if (ND == 2) DG_TLOAD(7, b1, 64);             /* W hi */
+        DG_TDPBF16(0, 4, 6); if (ND == 2) DG_TDPBF16(1, 4, 7);
+        if (NI == 2) { DG_TDPBF16(2, 5, 6); if (ND == 2) DG_TDPBF16(3, 5, 7); }
+        DG_TLOAD(4, a + TILE, 64); if (NI == 2) DG_TLOAD(5, a1 + TILE, 64);   /* X lo */
+        DG_TDPBF16(0, 4, 6); if (ND == 2) DG_TDPBF16(1, 4, 7);
+        if (NI == 2) { DG_TDPBF16(2, 5, 6); if (ND == 2) DG_TDPBF16(3, 5, 7); }
         if (WLO) {
-            TLOAD(4, a); if (NI == 2) TLOAD(5, a1);         /* X hi */
-            TLOAD(6, b + TILE); if (ND == 2) TLOAD(7, b1 + TILE);   /* W lo */
-            TDP(0, 4, 6); if (ND == 2) TDP(1, 4, 7);
-            if (NI == 2) { TDP(2, 5, 6); if (ND == 2) TDP(3, 5, 7); }
+            DG_TLOAD(4, a, 64); if (NI == 2) DG_TLOAD(5, a1, 64);         /* X hi */
+            DG_TLOAD(6, b + TILE, 64); if (ND == 2) DG_TLOAD(7, b1 + TILE, 64);   /* W lo */
+            DG_TDPBF16(0, 4, 6); if (ND == 2) DG_TDPBF16(1, 4, 7);
+            if (NI == 2) { DG_TDPBF16(2, 5, 6); if (ND == 2) DG_TDPBF16(3, 5, 7); }
         }
     }
 }
@@ -153,8 +124,8 @@ AI void rows_w(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int 
     const int nr = r1 - r0, ns = q->nblocks, ng = (q->n + 15) / 16, nt = (nr + 15) / 16;
     const size_t stride = (size_t)ns * 2 * TILE;
     float cb[4][256] __attribute__((aligned(64)));
-    tilecfg cfg;
-    config(&cfg);
+    dg_tilecfg cfg;
+    dg_tile_config(&cfg);
     for (int t = 0; t < nt; t += 2) {
         const uint8_t *b = rp + (size_t)t * stride;
         int two_t = t + 1 < nt;
@@ -165,8 +136,8 @@ AI void rows_w(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int 
             else if (two_g) block(a, stride, b, stride, ns, 2, 1, WLO);
             else if (two_t) block(a, stride, b, stride, ns, 1, 2, WLO);
             else block(a, stride, b, stride, ns, 1, 1, WLO);
-            TSTORE(0, cb[0]); if (two_t) TSTORE(1, cb[1]);
-            if (two_g) { TSTORE(2, cb[2]); if (two_t) TSTORE(3, cb[3]); }
+            DG_TSTORE(0, cb[0], 64); if (two_t) DG_TSTORE(1, cb[1], 64);
+            if (two_g) { DG_TSTORE(2, cb[2], 64); if (two_t) DG_TSTORE(3, cb[3], 64); }
             put(cb[0], g, 16 * t, q->n, nr, Y, ldy, r0);
             if (two_t) put(cb[1], g, 16 * (t + 1), q->n, nr, Y, ldy, r0);
             if (two_g) {
@@ -175,7 +146,7 @@ AI void rows_w(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int 
             }
         }
     }
-    __asm__ volatile("tilerelease" ::: "memory");
+    DG_TILE_RELEASE();
 }
 
 static void rows(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int ldy, void *scratch) {

@@ -10,55 +10,15 @@
  * Per panel of KB tokens, W's columns [c0, c0 + nc) are expanded (the table's exact expansion)
  * into B tiles (tile row r: tokens 2r, 2r+1 of a 32-token step as bf16 pairs for 16 columns),
  * and P's rows into A tiles (16 rows x 32 tokens, hi and lo; a group's missing rows zero).
- * C tiles live in Y itself: loaded before a panel's steps, stored after. */
-#include <immintrin.h>
-#include <string.h>
+ * The C tiles of a slice accumulate in a contiguous buffer over all panels, then go to Y. */
 #include "kernels/x86/amx/amx.h"
+#include "kernels/x86/amx/tiles.h"
 
 #define AI __attribute__((always_inline)) static inline
-#ifndef KB
 #define KB 128          /* tokens (rows of W) per panel */
-#endif
-#ifndef MAXC
 #define MAXC 1024       /* widest column slice */
-#endif
-#define TILE 1024       /* bytes of one tile */
 #define ROWS 256        /* rows of P packed at a time */
-
-typedef struct {
-    uint8_t palette, start_row, pad0[14];
-    uint16_t colsb[16];
-    uint8_t rows[16];
-} __attribute__((aligned(64))) tilecfg;
-
-/* tmm0..3: C, tmm4/5: A, tmm6/7: B, all 16 rows x 64 bytes */
-static void config(tilecfg *c) {
-    memset(c, 0, sizeof *c);
-    c->palette = 1;
-    for (int t = 0; t < 8; t++) {
-        c->colsb[t] = 64;
-        c->rows[t] = 16;
-    }
-    __asm__ volatile("ldtilecfg %0" ::"m"(*c) : "memory");
-}
-
-#define TILE_RELEASE() __asm__ volatile("tilerelease" ::: "memory")
-#define TZERO(t) __asm__ volatile("tilezero %%tmm" #t ::: "memory")
-#define TLOAD(t, p, s) __asm__ volatile("tileloadd (%0,%1,1), %%tmm" #t ::"r"(p), "r"((long)(s)) : "memory")
-#define TSTORE(t, p, s) __asm__ volatile("tilestored %%tmm" #t ", (%0,%1,1)" ::"r"(p), "r"((long)(s)) : "memory")
-#define TDP(c, a, b) __asm__ volatile("tdpbf16ps %%tmm" #b ", %%tmm" #a ", %%tmm" #c ::: "memory")
-
-/* 16 bf16 (ymm) -> fp32 */
-AI __m512 bf16_f32(__m256i h) { return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16)); }
-
-/* a, b: 16 floats each -> hi = bf16 [a, b] (32 values), lo = bf16 of the remainders */
-AI void split(__m512 a, __m512 b, __m512i *hi, __m512i *lo) {
-    __m512i h = (__m512i)_mm512_cvtne2ps_pbh(b, a);
-    __m512 ra = _mm512_sub_ps(a, bf16_f32(_mm512_castsi512_si256(h)));
-    __m512 rb = _mm512_sub_ps(b, bf16_f32(_mm512_extracti64x4_epi64(h, 1)));
-    *hi = h;
-    *lo = (__m512i)_mm512_cvtne2ps_pbh(rb, ra);
-}
+#define TILE DG_TILE
 
 /* Rows [0, m) of P, tokens [k0, k0 + kb) -> A tiles: (16-row group g, step s, plane hi/lo) at
  * ((g * nsteps + s) * 2 + plane) * TILE, 64 bytes per row; a group's missing rows zero. Packed
@@ -75,7 +35,7 @@ static void pack_a(const float *P, int ldp, int m, int k0, int kb, uint8_t *ap) 
         const float *p = P + (size_t)i * ldp + k0;
         for (int s = 0; s < nsteps; s++) {
             __m512i hi, lo;
-            split(_mm512_loadu_ps(p + 32 * s), _mm512_loadu_ps(p + 32 * s + 16), &hi, &lo);
+            dg_split_bf16(_mm512_loadu_ps(p + 32 * s), _mm512_loadu_ps(p + 32 * s + 16), &hi, &lo);
             _mm512_store_si512(row + (size_t)s * 2 * TILE, hi);
             _mm512_store_si512(row + (size_t)s * 2 * TILE + TILE, lo);
         }
@@ -96,7 +56,7 @@ static void panel(const dg_isa_table *tb, const dg_mat *W, int k0, int kb, int c
         uint8_t *row = pan + (size_t)(v / 32) * ntile * 2 * TILE + (size_t)(v % 32 / 2) * 64;
         for (int t = 0; t < ntile; t++) {
             __m512i hi, lo;
-            split(_mm512_loadu_ps(f + 16 * t), _mm512_loadu_ps(f + nc + 16 * t), &hi, &lo);
+            dg_split_bf16(_mm512_loadu_ps(f + 16 * t), _mm512_loadu_ps(f + nc + 16 * t), &hi, &lo);
             _mm512_store_si512(row + (size_t)t * 2 * TILE, _mm512_permutexvar_epi16(idx, hi));
             _mm512_store_si512(row + (size_t)t * 2 * TILE + TILE, _mm512_permutexvar_epi16(idx, lo));
         }
@@ -111,28 +71,28 @@ AI void block(const uint8_t *a, size_t astride, const uint8_t *b, size_t bstep, 
               int nsteps, int first, const int NI, const int ND) {
     uint8_t *c1 = c + cstride;
     if (first) {
-        TZERO(0); if (ND == 2) TZERO(1);
-        if (NI == 2) { TZERO(2); if (ND == 2) TZERO(3); }
+        DG_TZERO(0); if (ND == 2) DG_TZERO(1);
+        if (NI == 2) { DG_TZERO(2); if (ND == 2) DG_TZERO(3); }
     } else {
-        TLOAD(0, c, 64); if (ND == 2) TLOAD(1, c + TILE, 64);
-        if (NI == 2) { TLOAD(2, c1, 64); if (ND == 2) TLOAD(3, c1 + TILE, 64); }
+        DG_TLOAD(0, c, 64); if (ND == 2) DG_TLOAD(1, c + TILE, 64);
+        if (NI == 2) { DG_TLOAD(2, c1, 64); if (ND == 2) DG_TLOAD(3, c1 + TILE, 64); }
     }
     const uint8_t *a1 = a + astride;
     for (int s = 0; s < nsteps; s++, a += 2 * TILE, a1 += 2 * TILE, b += bstep) {
-        TLOAD(4, a, 64); if (NI == 2) TLOAD(5, a1, 64);                       /* P hi */
-        TLOAD(6, b, 64); if (ND == 2) TLOAD(7, b + 2 * TILE, 64);             /* W hi */
-        TDP(0, 4, 6); if (ND == 2) TDP(1, 4, 7);
-        if (NI == 2) { TDP(2, 5, 6); if (ND == 2) TDP(3, 5, 7); }
-        TLOAD(6, b + TILE, 64); if (ND == 2) TLOAD(7, b + 3 * TILE, 64);     /* W lo */
-        TDP(0, 4, 6); if (ND == 2) TDP(1, 4, 7);
-        if (NI == 2) { TDP(2, 5, 6); if (ND == 2) TDP(3, 5, 7); }
-        TLOAD(4, a + TILE, 64); if (NI == 2) TLOAD(5, a1 + TILE, 64);         /* P lo */
-        TLOAD(6, b, 64); if (ND == 2) TLOAD(7, b + 2 * TILE, 64);             /* W hi */
-        TDP(0, 4, 6); if (ND == 2) TDP(1, 4, 7);
-        if (NI == 2) { TDP(2, 5, 6); if (ND == 2) TDP(3, 5, 7); }
+        DG_TLOAD(4, a, 64); if (NI == 2) DG_TLOAD(5, a1, 64);                       /* P hi */
+        DG_TLOAD(6, b, 64); if (ND == 2) DG_TLOAD(7, b + 2 * TILE, 64);             /* W hi */
+        DG_TDPBF16(0, 4, 6); if (ND == 2) DG_TDPBF16(1, 4, 7);
+        if (NI == 2) { DG_TDPBF16(2, 5, 6); if (ND == 2) DG_TDPBF16(3, 5, 7); }
+        DG_TLOAD(6, b + TILE, 64); if (ND == 2) DG_TLOAD(7, b + 3 * TILE, 64);     /* W lo */
+        DG_TDPBF16(0, 4, 6); if (ND == 2) DG_TDPBF16(1, 4, 7);
+        if (NI == 2) { DG_TDPBF16(2, 5, 6); if (ND == 2) DG_TDPBF16(3, 5, 7); }
+        DG_TLOAD(4, a + TILE, 64); if (NI == 2) DG_TLOAD(5, a1 + TILE, 64);         /* P lo */
+        DG_TLOAD(6, b, 64); if (ND == 2) DG_TLOAD(7, b + 2 * TILE, 64);             /* W hi */
+        DG_TDPBF16(0, 4, 6); if (ND == 2) DG_TDPBF16(1, 4, 7);
+        if (NI == 2) { DG_TDPBF16(2, 5, 6); if (ND == 2) DG_TDPBF16(3, 5, 7); }
     }
-    TSTORE(0, c, 64); if (ND == 2) TSTORE(1, c + TILE, 64);
-    if (NI == 2) { TSTORE(2, c1, 64); if (ND == 2) TSTORE(3, c1 + TILE, 64); }
+    DG_TSTORE(0, c, 64); if (ND == 2) DG_TSTORE(1, c + TILE, 64);
+    if (NI == 2) { DG_TSTORE(2, c1, 64); if (ND == 2) DG_TSTORE(3, c1 + TILE, 64); }
 }
 
 /* One panel against all ngroups packed groups, accumulating into the C tiles at cb: (group g,
@@ -163,8 +123,8 @@ static void cols(const dg_isa_table *tb, const dg_mat *W, int c0, int nc, const 
     uint8_t *pan = scratch, *ap = pan + (size_t)KB * nc * 4, *cb = ap + (size_t)KB * ROWS * 4;
     float *f = (float *)(cb + (size_t)ROWS * nc * 4);
     const int ntile = nc / 16;
-    tilecfg cfg;
-    config(&cfg);
+    dg_tilecfg cfg;
+    dg_tile_config(&cfg);
     for (int i0 = 0; i0 < n; i0 += ROWS) {
         int m = n - i0 < ROWS ? n - i0 : ROWS, ngroups = (m + 15) / 16;
         for (int k0 = 0; k0 < W->rows; k0 += KB) {
@@ -177,7 +137,7 @@ static void cols(const dg_isa_table *tb, const dg_mat *W, int c0, int nc, const 
             for (int t = 0; t < ntile; t++)
                 memcpy(Y + (size_t)(i0 + i) * ldy + c0 + 16 * t, cb + ((size_t)(i / 16) * ntile + t) * TILE + (size_t)(i % 16) * 64, 64);
     }
-    TILE_RELEASE();
+    DG_TILE_RELEASE();
 }
 
 static int serves(const dg_mat *W) { return W->rows % 32 == 0 && W->cols % 16 == 0; }
