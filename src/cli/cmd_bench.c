@@ -37,13 +37,14 @@ static double peak_share(const dg_step_profile *p, int part, double secs, const 
 }
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: dgemma bench -m DIR [--steps K] [--prompt-len P] [--canvases B] [-t N] [--isa c|avx2]\n"
+    fprintf(f, "usage: dgemma bench -m DIR [--steps K] [--prompt-len P] [--canvases B] [-t N] [--isa NAME]\n"
                "                   [--precise] [--layers N] [--sc-entropy H] [--synthetic-cache N] [--json]\n"
                "Prefill of P random tokens, then K denoising steps (decoder + sampler) of B canvases in lockstep.\n"
                "--sc-entropy H: every step's self-conditioning input is synthetic logits whose softmax has a mean\n"
                "entropy of H nats per row (0 = one-hot .. ln V = uniform) instead of the previous step's output.\n"
                "--synthetic-cache N: instead of a prefill, N positions of random K/V in every layer's cache (a step's\n"
-               "cost at a long context without encoding it; no prefill figure).\n");
+               "cost at a long context without encoding it; no prefill figure).\n"
+               "--isa NAME: a kernel path by name (dgemma kernels lists them; DGEMMA_ISA does the same).\n");
 }
 
 int cmd_bench(int argc, char **argv) {
