@@ -22,10 +22,11 @@ for (const k of names) {
     const big = Buffer.alloc(V * H * 2);
     data.copy(big, 0);
     let s = 0x9E3779B9 >>> 0;
+    const f = new Float32Array(1), u = new Uint32Array(f.buffer);   /* one view: no allocation per value */
     for (let i = v0 * H; i < V * H; i++) {
       s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
-      const f = new Float32Array([((s / 4294967296) - 0.5) * 0.04]);
-      big.writeUInt16LE(new Uint16Array(f.buffer.slice(0))[1] === undefined ? 0 : (new Uint32Array(f.buffer)[0] >>> 16), i * 2);
+      f[0] = ((s / 4294967296) - 0.5) * 0.04;
+      big.writeUInt16LE(u[0] >>> 16, i * 2);   /* bf16: the float's top half (truncated) */
     }
     data = big;
     shape = [V, H];
