@@ -40,11 +40,19 @@ const pad = (8 - (h.length % 8)) % 8;
 h = Buffer.concat([h, Buffer.alloc(pad, 0x20)]);
 const len = Buffer.alloc(8);
 len.writeBigUInt64LE(BigInt(h.length));
+// Each file is written under a temporary name and renamed, the model last: chat.sh and server.sh
+// may both make OUT_DIR at once (tests/run.sh runs tests in parallel) and test only for
+// model.safetensors, so a reader sees complete files, never one being rewritten.
 fs.mkdirSync(out, { recursive: true });
-fs.writeFileSync(path.join(out, 'model.safetensors'), Buffer.concat([len, h, ...parts]));
+const put = (name, data) => {
+  const tmp = path.join(out, `${name}.tmp${process.pid}`);
+  fs.writeFileSync(tmp, data);
+  fs.renameSync(tmp, path.join(out, name));
+};
 const cfg = JSON.parse(fs.readFileSync(path.join(src, 'config.json')));
 cfg.text_config.vocab_size = V;
 cfg.boi_token_id = 255999; cfg.eoi_token_id = 258882; cfg.image_token_id = 258880;
-fs.writeFileSync(path.join(out, 'config.json'), JSON.stringify(cfg, null, 2));
-fs.copyFileSync(path.join(src, 'generation_config.json'), path.join(out, 'generation_config.json'));
+put('config.json', JSON.stringify(cfg, null, 2));
+put('generation_config.json', fs.readFileSync(path.join(src, 'generation_config.json')));
+put('model.safetensors', Buffer.concat([len, h, ...parts]));
 console.log(`mkvocab: ${out} (vocab ${V})`);
