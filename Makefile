@@ -177,9 +177,10 @@ check: fixtures
 # Fuzzing (libFuzzer, clang): every tests/fuzz/fuzz_*.c is a target, linked with the library
 # and server objects built for it (ASan + UBSan + coverage) in build-fuzz/. Seeds are checked in
 # under tests/fuzz/corpus/NAME/; new inputs go to build-fuzz/corpus/NAME/. `make fuzz-run`
-# runs each target for FUZZ_SECONDS and prints its executions.
+# runs each target for FUZZ_SECONDS, FUZZ_JOBS at a time, and prints its executions.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 20
+FUZZ_JOBS    ?= 2
 FB           := build-fuzz
 FUZZ_CFLAGS  := $(filter-out -O2 -g,$(CFLAGS)) -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
@@ -197,13 +198,7 @@ fuzz: $(FUZZ_BIN)
 .SECONDARY: $(FUZZ_OBJ)
 
 fuzz-run: fuzz
-	@set -e; for f in $(FUZZ_BIN); do n=$${f#$(FB)/fuzz_}; mkdir -p $(FB)/corpus/$$n; \
-	    seeds=tests/fuzz/corpus/$$n; [ -d $$seeds ] || seeds=; \
-	    echo "== $$n ($(FUZZ_SECONDS) s)"; \
-	    $$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -max_len=65536 -timeout=10 -print_final_stats=1 \
-	        -artifact_prefix=$(FB)/ $(FB)/corpus/$$n $$seeds >$(FB)/$$n.log 2>&1 || { tail -n 60 $(FB)/$$n.log; exit 1; }; \
-	    sed -n 's/^stat::number_of_executed_units: *\([0-9]*\)/   \1 executions/p' $(FB)/$$n.log; \
-	done
+	@sh tests/fuzz/run.sh $(FB) $(FUZZ_SECONDS) $(FUZZ_JOBS) $(FUZZ_BIN)
 
 # AArch64: cross-built, then the golden parity on every kernel path and the kernel tests, run
 # under qemu-aarch64 -cpu max (which has NEON, dotprod and i8mm): correctness, not speed.
