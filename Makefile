@@ -166,9 +166,15 @@ bench-model: $(B)/dgemma
 	$(B)/dgemma bench -m $(BENCH_MODEL) $(BENCH_ARGS)
 
 # Everything CI runs: the release tests, then the same tests under ASan+UBSan (tests that
-# need the fixture must find it), then each fuzz target for FUZZ_CHECK_SECONDS.
+# need the fixture must find it), then each fuzz target for FUZZ_CHECK_SECONDS, then the
+# AArch64 build under qemu. With -j the four trees build while the fixtures download, and
+# each suite runs two tests at a time (DG_TEST_JOBS, FUZZ_JOBS).
 FUZZ_CHECK_SECONDS ?= 20
-check: fixtures
+check-builds: all
+	$(MAKE) BUILD=asan all
+	$(MAKE) fuzz
+	$(MAKE) arm64-build
+check: fixtures check-builds
 	DG_REQUIRE_FIXTURE=1 $(MAKE) test
 	DG_REQUIRE_FIXTURE=1 $(MAKE) test-asan
 	$(MAKE) fuzz-run FUZZ_SECONDS=$(FUZZ_CHECK_SECONDS)
@@ -202,14 +208,15 @@ fuzz-run: fuzz
 
 # AArch64: cross-built, then the golden parity on every kernel path and the kernel tests, run
 # under qemu-aarch64 -cpu max (which has NEON, dotprod and i8mm): correctness, not speed.
-check-arm64:
+arm64-build:
 	@command -v aarch64-linux-gnu-gcc >/dev/null && command -v qemu-aarch64 >/dev/null || \
 	    { echo "check-arm64: needs the cross compiler and qemu: tools/setup-arm64-cross.sh"; exit 1; }
 	$(MAKE) BUILD=arm64 $(TEST_ARM64:%=build-arm64/%)
+check-arm64: arm64-build
 	tools/check-arm64.sh build-arm64
 
 clean:
 	rm -rf build build-asan build-fuzz build-arm64
 
-.PHONY: all test test-asan check check-arm64 fixtures demo bench bench-model clean install fuzz fuzz-run
+.PHONY: all test test-asan check check-builds check-arm64 arm64-build fixtures demo bench bench-model clean install fuzz fuzz-run
 -include $(shell find $(B) $(if $(filter fuzz%,$(MAKECMDGOALS)),$(FB)) -name '*.d' 2>/dev/null)
