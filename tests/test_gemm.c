@@ -158,8 +158,24 @@ static const char *kind_name(const dg_mat *m, char *buf) {
 
 typedef struct {
     dg_isa isa; int precise, lossy; dg_kernels k;
-    double worst_exact, worst_q8, q8_num, worst_q16, q16_num, worst_z; int n_q8, n_exact, q8_cnt, n_q16, n_z;
+    double worst_exact, worst_q8, q8_num, worst_q16, q16_num, worst_z; int n_q8, n_exact, q8_cnt, n_q16, n_z, n_same;
 } path;
+
+/* What decides a product's values: the table's fp32 kernels and the integer path (NULL: none).
+ * Paths whose tables share them (neon/dotprod/i8mm precise, avx512/amx on ggml weights, every
+ * table's explicit run of a shared integer path) give the same bits on the same inputs, so each
+ * distinct set runs once per weight matrix and n; the rest count as n_same. */
+typedef struct { int mr; dg_microkernel mk; dg_expand_fn expand; dg_pack_fn pack; const dg_qpath *qp; } kernel_set;
+typedef struct { kernel_set s[64]; int n; } kernel_sets;
+
+static int ran_before(kernel_sets *done, const dg_isa_table *t, const dg_qpath *qp, int fp32) {
+    kernel_set k = {fp32 ? t->mr : 0, fp32 ? t->mk : NULL, fp32 ? t->expand : NULL, fp32 ? t->pack : NULL, qp};
+    for (int i = 0; i < done->n; i++)
+        if (done->s[i].mr == k.mr && done->s[i].mk == k.mk && done->s[i].expand == k.expand && done->s[i].pack == k.pack &&
+            done->s[i].qp == k.qp) return 1;
+    if (done->n < 64) done->s[done->n++] = k;
+    return 0;
+}
 
 static void note_q(path *P, int lossy, double v) {
     if (!lossy) { if (v > P->worst_q16) P->worst_q16 = v; P->q16_num += v * v; P->n_q16++; }
@@ -180,40 +196,44 @@ static void check_gemm(path *paths, int np, dg_pool *pool, const tmat *t, int n)
         }
     float *Y = malloc(sizeof(float) * (size_t)n * ldy);
     char kb[32];
+    kernel_sets done = {.n = 0}, done_q = {.n = 0};
     for (int p = 0; p < np; p++) {
         path *P = &paths[p];
         /* dg_gemm's own choice of path */
         const dg_qpath *qp = dg_gemm_qpath(&P->k, W);
-        int q8 = qp != NULL, lossy = qp && qp->lossy;
-        for (size_t i = 0; i < (size_t)n * ldy; i++) Y[i] = NAN;
-        dg_gemm(&P->k, pool, W, X, n, ldx, Y, ldy);
-        errs e = compare(Y, ldy, ref, n, rows);
-        double v = q8 ? e.rms_rel : e.max_rel, tol = lossy ? Q8_TOL : qp ? Q16_TOL : EXACT_TOL;
-        CHECK(v <= tol, "dg_gemm %s %s%s (%s) %s rows=%d cols=%d n=%d: %s err %.3g > %.3g", dg_isa_name(P->isa),
-              P->precise ? "precise" : "fast", P->lossy ? "+lossy" : "", dg_qpath_name(qp), kind_name(W, kb), rows, cols, n,
-              q8 ? "rms" : "max", v, tol);
-        if (q8) note_q(P, lossy, v);
-        else { if (v > P->worst_exact) P->worst_exact = v; P->n_exact++; }
+        int q8 = qp != NULL, lossy = qp && qp->lossy, r0 = rows > 8 ? 3 : 0, r1 = rows > 8 ? rows - 5 : rows;
+        /* the integer path alone decides the values where one serves W */
+        if (ran_before(&done, P->k.t, qp, !qp)) P->n_same++;
+        else {
+            for (size_t i = 0; i < (size_t)n * ldy; i++) Y[i] = NAN;
+            dg_gemm(&P->k, pool, W, X, n, ldx, Y, ldy);
+            errs e = compare(Y, ldy, ref, n, rows);
+            double v = q8 ? e.rms_rel : e.max_rel, tol = lossy ? Q8_TOL : qp ? Q16_TOL : EXACT_TOL;
+            CHECK(v <= tol, "dg_gemm %s %s%s (%s) %s rows=%d cols=%d n=%d: %s err %.3g > %.3g", dg_isa_name(P->isa),
+                  P->precise ? "precise" : "fast", P->lossy ? "+lossy" : "", dg_qpath_name(qp), kind_name(W, kb), rows, cols, n,
+                  q8 ? "rms" : "max", v, tol);
+            if (q8) note_q(P, lossy, v);
+            else { if (v > P->worst_exact) P->worst_exact = v; P->n_exact++; }
 
-        /* dg_gemm_rows on a sub-range (thread 1's scratch): neighbours stay untouched */
-        int r0 = rows > 8 ? 3 : 0, r1 = rows > 8 ? rows - 5 : rows;
-        for (size_t i = 0; i < (size_t)n * ldy; i++) Y[i] = 12345.0f;
-        dg_gemm_rows(&P->k, 1, W, r0, r1, X, n, ldx, Y, ldy);
-        int untouched = 1;
-        double mx = 0, num = 0, den = 0, maxref = 0;
-        for (int i = 0; i < n; i++)
-            for (int r = 0; r < ldy; r++) {
-                float y = Y[(size_t)i * ldy + r];
-                if (r < r0 || r >= r1) { untouched &= y == 12345.0f; continue; }
-                double rf = ref[(size_t)i * rows + r], d = fabs(y - rf);
-                if (!(d <= mx)) mx = d;
-                if (fabs(rf) > maxref) maxref = fabs(rf);
-                num += d * d; den += rf * rf;
-            }
-        v = q8 ? sqrt(num / den) : mx / maxref;
-        CHECK(untouched && v <= tol, "dg_gemm_rows %s %s%s %s [%d,%d) cols=%d n=%d: err %.3g, untouched %d",
-              dg_isa_name(P->isa), P->precise ? "precise" : "fast", P->lossy ? "+lossy" : "", kind_name(W, kb),
-              r0, r1, cols, n, v, untouched);
+            /* dg_gemm_rows on a sub-range (thread 1's scratch): neighbours stay untouched */
+            for (size_t i = 0; i < (size_t)n * ldy; i++) Y[i] = 12345.0f;
+            dg_gemm_rows(&P->k, 1, W, r0, r1, X, n, ldx, Y, ldy);
+            int untouched = 1;
+            double mx = 0, num = 0, den = 0, maxref = 0;
+            for (int i = 0; i < n; i++)
+                for (int r = 0; r < ldy; r++) {
+                    float y = Y[(size_t)i * ldy + r];
+                    if (r < r0 || r >= r1) { untouched &= y == 12345.0f; continue; }
+                    double rf = ref[(size_t)i * rows + r], d = fabs(y - rf);
+                    if (!(d <= mx)) mx = d;
+                    if (fabs(rf) > maxref) maxref = fabs(rf);
+                    num += d * d; den += rf * rf;
+                }
+            v = q8 ? sqrt(num / den) : mx / maxref;
+            CHECK(untouched && v <= tol, "dg_gemm_rows %s %s%s %s [%d,%d) cols=%d n=%d: err %.3g, untouched %d",
+                  dg_isa_name(P->isa), P->precise ? "precise" : "fast", P->lossy ? "+lossy" : "", kind_name(W, kb),
+                  r0, r1, cols, n, v, untouched);
+        }
 
         /* every integer path of the table that serves W, explicitly (also those dg_gemm does not
          * choose on its own); once per weight matrix and n, on the plain fast path */
@@ -221,6 +241,7 @@ static void check_gemm(path *paths, int np, dg_pool *pool, const tmat *t, int n)
         int nq = P->lossy ? 0 : dg_gemm_qpaths(&P->k, W, qps, 8);
         for (int qi = 0; qi < nq; qi++) {
             const dg_qpath *qpi = qps[qi];
+            if (ran_before(&done_q, P->k.t, qpi, 0)) { P->n_same++; continue; }
             dg_qact qa;
             size_t qb = dg_qact_bytes(qpi, n, W);
             void *buf = aligned_alloc(64, (qb + 63) & ~(size_t)63);
@@ -228,7 +249,7 @@ static void check_gemm(path *paths, int np, dg_pool *pool, const tmat *t, int n)
             dg_qact_quantize(pool, &qa, X, ldx);
             for (size_t i = 0; i < (size_t)n * ldy; i++) Y[i] = NAN;
             dg_gemm_q(&P->k, pool, W, &qa, Y, ldy);
-            e = compare(Y, ldy, ref, n, rows);
+            errs e = compare(Y, ldy, ref, n, rows);
             /* int8 over fewer than 64 outputs: the RMS of a handful of errors scatters
              * widely around its ~0.5% (measured 1.04% on 8 outputs of affine8, cols 64) */
             double qt = !qpi->lossy ? Q16_TOL : (double)n * rows < 64 ? 1.5 * Q8_TOL : Q8_TOL;
@@ -277,7 +298,9 @@ static void check_tn(path *paths, int np, dg_pool *pool, const tmat *t, int n) {
         }
     float *Y = malloc(sizeof(float) * (size_t)n * ldy);
     char kb[32];
+    kernel_sets done = {.n = 0};
     for (int p = 0; p < np; p++) {
+        if (ran_before(&done, paths[p].k.t, NULL, 1)) { paths[p].n_same++; continue; }   /* fp32 kernels only */
         for (size_t i = 0; i < (size_t)n * ldy; i++) Y[i] = NAN;
         dg_gemm_tn(&paths[p].k, pool, W, P, n, ldp, Y, ldy);
         errs e = compare(Y, ldy, ref, n, C);
@@ -400,11 +423,12 @@ int main(void) {
     }
     for (int p = 0; p < np; p++) {
         printf("path %-7s %-7s%-6s: exact max rel err %.3g over %d gemm checks (+ gemm_tn); int16 rms rel err max %.3g, "
-               "quadratic mean %.3g over %d; int8 rms rel err max %.3g, quadratic mean %.3g over %d; |bias/gain z| max %.2f over %d\n",
+               "quadratic mean %.3g over %d; int8 rms rel err max %.3g, quadratic mean %.3g over %d; |bias/gain z| max %.2f over %d; %d runs the same kernels as an earlier path's (not repeated)\n",
                dg_isa_name(paths[p].isa), paths[p].precise ? "precise" : "fast", paths[p].lossy ? "+lossy" : "",
                paths[p].worst_exact, paths[p].n_exact, paths[p].worst_q16,
                paths[p].n_q16 ? sqrt(paths[p].q16_num / paths[p].n_q16) : 0.0, paths[p].n_q16, paths[p].worst_q8,
-               paths[p].q8_cnt ? sqrt(paths[p].q8_num / paths[p].q8_cnt) : 0.0, paths[p].n_q8, paths[p].worst_z, paths[p].n_z);
+               paths[p].q8_cnt ? sqrt(paths[p].q8_num / paths[p].q8_cnt) : 0.0, paths[p].n_q8, paths[p].worst_z, paths[p].n_z,
+               paths[p].n_same);
         dg_kernels_free(&paths[p].k);
     }
     dg_pool_free(pool);

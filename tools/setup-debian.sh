@@ -6,7 +6,9 @@
 # as it is.
 set -e
 need=""
-have_pkg() { dpkg -s "$1" >/dev/null 2>&1; }
+# pkg, or pkg:<native arch> once the arm64 multiarch copy (setup-arm64-cross.sh) makes the bare
+# name ambiguous to dpkg (then everything was reinstalled on every run)
+have_pkg() { dpkg -s "$1" >/dev/null 2>&1 || dpkg -s "$1:$(dpkg --print-architecture)" >/dev/null 2>&1; }
 have_cmd() { command -v "$1" >/dev/null 2>&1; }
 have_cmd cc || have_pkg build-essential || need="$need build-essential"
 have_cmd make || need="$need make"

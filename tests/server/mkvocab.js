@@ -22,10 +22,11 @@ for (const k of names) {
     const big = Buffer.alloc(V * H * 2);
     data.copy(big, 0);
     let s = 0x9E3779B9 >>> 0;
+    const f = new Float32Array(1), u = new Uint32Array(f.buffer);   /* one view: no allocation per value */
     for (let i = v0 * H; i < V * H; i++) {
       s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
-      const f = new Float32Array([((s / 4294967296) - 0.5) * 0.04]);
-      big.writeUInt16LE(new Uint16Array(f.buffer.slice(0))[1] === undefined ? 0 : (new Uint32Array(f.buffer)[0] >>> 16), i * 2);
+      f[0] = ((s / 4294967296) - 0.5) * 0.04;
+      big.writeUInt16LE(u[0] >>> 16, i * 2);   /* bf16: the float's top half (truncated) */
     }
     data = big;
     shape = [V, H];
@@ -39,11 +40,19 @@ const pad = (8 - (h.length % 8)) % 8;
 h = Buffer.concat([h, Buffer.alloc(pad, 0x20)]);
 const len = Buffer.alloc(8);
 len.writeBigUInt64LE(BigInt(h.length));
+// Each file is written under a temporary name and renamed, the model last: chat.sh and server.sh
+// may both make OUT_DIR at once (tests/run.sh runs tests in parallel) and test only for
+// model.safetensors, so a reader sees complete files, never one being rewritten.
 fs.mkdirSync(out, { recursive: true });
-fs.writeFileSync(path.join(out, 'model.safetensors'), Buffer.concat([len, h, ...parts]));
+const put = (name, data) => {
+  const tmp = path.join(out, `${name}.tmp${process.pid}`);
+  fs.writeFileSync(tmp, data);
+  fs.renameSync(tmp, path.join(out, name));
+};
 const cfg = JSON.parse(fs.readFileSync(path.join(src, 'config.json')));
 cfg.text_config.vocab_size = V;
 cfg.boi_token_id = 255999; cfg.eoi_token_id = 258882; cfg.image_token_id = 258880;
-fs.writeFileSync(path.join(out, 'config.json'), JSON.stringify(cfg, null, 2));
-fs.copyFileSync(path.join(src, 'generation_config.json'), path.join(out, 'generation_config.json'));
+put('config.json', JSON.stringify(cfg, null, 2));
+put('generation_config.json', fs.readFileSync(path.join(src, 'generation_config.json')));
+put('model.safetensors', Buffer.concat([len, h, ...parts]));
 console.log(`mkvocab: ${out} (vocab ${V})`);
