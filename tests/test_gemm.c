@@ -165,16 +165,19 @@ typedef struct {
  * Paths whose tables share them (neon/dotprod/i8mm precise, avx512/amx on ggml weights, every
  * table's explicit run of a shared integer path) give the same bits on the same inputs, so each
  * distinct set runs once per weight matrix and n; the rest count as n_same. */
-typedef struct { int mr; dg_microkernel mk; dg_expand_fn expand; dg_pack_fn pack; const dg_qpath *qp; } kernel_set;
+typedef struct { int mr; dg_microkernel mk; dg_expand_fn expand; dg_pack_fn pack; const dg_qpath *qp; const dg_tnpath *tn; } kernel_set;
 typedef struct { kernel_set s[64]; int n; } kernel_sets;
 
-static int ran_before(kernel_sets *done, const dg_isa_table *t, const dg_qpath *qp, int fp32) {
-    kernel_set k = {fp32 ? t->mr : 0, fp32 ? t->mk : NULL, fp32 ? t->expand : NULL, fp32 ? t->pack : NULL, qp};
+static int ran_before_tn(kernel_sets *done, const dg_isa_table *t, const dg_qpath *qp, int fp32, const dg_tnpath *tn) {
+    kernel_set k = {fp32 ? t->mr : 0, fp32 ? t->mk : NULL, fp32 ? t->expand : NULL, fp32 ? t->pack : NULL, qp, tn};
     for (int i = 0; i < done->n; i++)
         if (done->s[i].mr == k.mr && done->s[i].mk == k.mk && done->s[i].expand == k.expand && done->s[i].pack == k.pack &&
-            done->s[i].qp == k.qp) return 1;
+            done->s[i].qp == k.qp && done->s[i].tn == k.tn) return 1;
     if (done->n < 64) done->s[done->n++] = k;
     return 0;
+}
+static int ran_before(kernel_sets *done, const dg_isa_table *t, const dg_qpath *qp, int fp32) {
+    return ran_before_tn(done, t, qp, fp32, NULL);
 }
 
 static void note_q(path *P, int lossy, double v) {
@@ -300,7 +303,10 @@ static void check_tn(path *paths, int np, dg_pool *pool, const tmat *t, int n) {
     char kb[32];
     kernel_sets done = {.n = 0};
     for (int p = 0; p < np; p++) {
-        if (ran_before(&done, paths[p].k.t, NULL, 1)) { paths[p].n_same++; continue; }   /* fp32 kernels only */
+        /* the fast path's tile product where the table has one for W, else the fp32 kernels
+         * (the expansion feeds both) */
+        const dg_tnpath *tn = !paths[p].precise && paths[p].k.t->tn && paths[p].k.t->tn->serves(W) ? paths[p].k.t->tn : NULL;
+        if (ran_before_tn(&done, paths[p].k.t, NULL, 1, tn)) { paths[p].n_same++; continue; }
         for (size_t i = 0; i < (size_t)n * ldy; i++) Y[i] = NAN;
         dg_gemm_tn(&paths[p].k, pool, W, P, n, ldp, Y, ldy);
         errs e = compare(Y, ldy, ref, n, C);
