@@ -17,9 +17,12 @@ enum { MAX_DEPTHS = 64, MAX_PATHS = 3 * DG_ISA_COUNT };
 enum { FAST, PRECISE, INT8 };
 static const char *const variant_name[] = {"fast", "precise", "fast int8"};
 typedef struct path { dg_isa isa; int variant; } path;
-typedef struct run { float *step1, *step2, *own2; } run;
+/* hid1, hid2: the decoder's residual stream after each layer ("dec.h" taps, [layers][L, H]) in
+ * steps 1 and 2, with --hidden: the error vs depth of every layer in one run. */
+typedef struct run { float *step1, *step2, *own2, *hid1, *hid2; } run;
+typedef struct tap_sink { float *into; size_t per_layer; int n_layers; } tap_sink;
 typedef struct opts {
-    int threads, plen;
+    int threads, plen, hidden;
     double sc_H;
     dg_isa ref;                 /* the reference: the precise path on this ISA */
     path paths[MAX_PATHS];
@@ -30,7 +33,16 @@ static void path_name(const path *q, char *buf, size_t n) {
     snprintf(buf, n, "%s %s", dg_isa_name(q->isa), variant_name[q->variant]);
 }
 
-static void run_free(run *r) { free(r->step1); free(r->step2); free(r->own2); *r = (run){0}; }
+static void run_free(run *r) {
+    free(r->step1); free(r->step2); free(r->own2); free(r->hid1); free(r->hid2);
+    *r = (run){0};
+}
+
+static void on_tap(void *user, const char *what, int layer, const float *data, int d0, int d1, int d2) {
+    tap_sink *t = user;
+    if (!t->into || strcmp(what, "dec.h") || layer < 0 || layer >= t->n_layers || (size_t)d0 * d1 != t->per_layer) return;
+    memcpy(t->into + (size_t)layer * t->per_layer, data, t->per_layer * sizeof(float));
+}
 
 /* sc = from / 0.8, or synthetic logits of mean entropy sc_H (the same on every path). */
 static void sc_input(float *sc, const float *from, int L, int V, double sc_H) {
@@ -53,14 +65,24 @@ static int one_path(const dg_model *m, int precise, int int8, dg_isa isa, const 
                         .max_tokens = o->plen + L};
     if (dg_ctx_new(m, &cp, &ctx, err)) return 0;
     int seq = 0, ok = 0;
+    size_t LH = (size_t)L * mi.hidden_size;
+    tap_sink sink = {.per_layer = LH, .n_layers = mi.n_layers};
+    if (o->hidden) {
+        out->hid1 = calloc((size_t)mi.n_layers * LH, sizeof(float));
+        out->hid2 = calloc((size_t)mi.n_layers * LH, sizeof(float));
+        if (!out->hid1 || !out->hid2) { dg_ctx_free(ctx); return 0; }
+        dg_ctx_set_tap(ctx, on_tap, &sink);
+    }
     float *sc = malloc(LV * sizeof *sc), *nosc = NULL;
     out->step1 = malloc(LV * sizeof(float));
     out->step2 = malloc(LV * sizeof(float));
     out->own2 = own ? malloc(LV * sizeof(float)) : NULL;
     if (sc && out->step1 && out->step2 && (!own || out->own2) && !dg_encode(ctx, 0, prompt, o->plen, NULL, NULL, err) &&
-        !dg_decode_step(ctx, 1, &seq, &canvas, &nosc, &out->step1, err)) {
+        (sink.into = out->hid1, !dg_decode_step(ctx, 1, &seq, &canvas, &nosc, &out->step1, err))) {
         sc_input(sc, sc_from ? sc_from : out->step1, L, V, o->sc_H);
+        sink.into = out->hid2;
         ok = !dg_decode_step(ctx, 1, &seq, &canvas, &sc, &out->step2, err);
+        sink.into = NULL;
         if (ok && own) {
             sc_input(sc, out->step1, L, V, o->sc_H);
             ok = !dg_decode_step(ctx, 1, &seq, &canvas, &sc, &out->own2, err);
@@ -71,13 +93,15 @@ static int one_path(const dg_model *m, int precise, int int8, dg_isa isa, const 
     return ok;
 }
 
-static void report(cJSON *rows, int depth, dg_isa ref_isa, const char *path, const char *step, const float *ref, const float *got,
-                   int L, int V) {
+/* layer >= 0: the hidden state after that layer (no argmax: rows are not distributions). */
+static void report(cJSON *rows, int depth, int layer, dg_isa ref_isa, const char *path, const char *step, const float *ref,
+                   const float *got, int L, int V) {
     cli_errstats s;
     cli_errstats_compute(ref, got, L, V, &s);
     if (rows) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddNumberToObject(o, "layers", depth);
+        if (layer >= 0) cJSON_AddNumberToObject(o, "hidden_after_layer", layer + 1);
         cJSON_AddStringToObject(o, "path", path);
         cJSON_AddStringToObject(o, "reference", dg_isa_name(ref_isa));   /* its precise path */
         cJSON_AddStringToObject(o, "step", step);
@@ -85,12 +109,21 @@ static void report(cJSON *rows, int depth, dg_isa ref_isa, const char *path, con
         cJSON_AddNumberToObject(o, "bias", s.bias);
         cJSON_AddNumberToObject(o, "corr", s.corr);
         cJSON_AddNumberToObject(o, "slope", s.slope);
-        cJSON_AddNumberToObject(o, "argmax_agree", s.agree);
-        cJSON_AddNumberToObject(o, "rows", s.rows);
+        if (layer < 0) {
+            cJSON_AddNumberToObject(o, "argmax_agree", s.agree);
+            cJSON_AddNumberToObject(o, "rows", s.rows);
+        }
         cJSON_AddItemToArray(rows, o);
         return;
     }
     char what[96];
+    if (layer >= 0) {
+        snprintf(what, sizeof what, "%s, %s, hidden after layer %d", path, step, layer + 1);
+        printf("  %-46s rel RMS %7.4f%%  bias %+.4f  corr %+.4f  slope-1 %+.1e\n", what, 100 * s.rel_rms, s.bias, s.corr,
+               s.slope - 1);
+        fflush(stdout);
+        return;
+    }
     snprintf(what, sizeof what, "%s, %s", path, step);
     printf("  %-46s rel RMS %7.4f%%  bias %+.4f  corr %+.4f  slope-1 %+.1e  argmax %d/%d (%.1f%%)\n", what,
            100 * s.rel_rms, s.bias, s.corr, s.slope - 1, s.agree, s.rows, 100.0 * s.agree / s.rows);
@@ -131,9 +164,14 @@ static int one_depth(const char *dir, int depth, const opts *o, int fast_only, c
                       &got, &e2)) {
             if (!rows) printf("  %-46s not run: %s\n", label, e2.msg);
         } else {
-            report(rows, mi.n_layers, o->ref, label, "step 1", ref.step1, got.step1, L, V);
-            report(rows, mi.n_layers, o->ref, label, "step 2 (same self-cond input)", ref.step2, got.step2, L, V);
-            if (got.own2) report(rows, mi.n_layers, o->ref, label, "step 2 (own self-cond)", ref.step2, got.own2, L, V);
+            report(rows, mi.n_layers, -1, o->ref, label, "step 1", ref.step1, got.step1, L, V);
+            report(rows, mi.n_layers, -1, o->ref, label, "step 2 (same self-cond input)", ref.step2, got.step2, L, V);
+            if (got.own2) report(rows, mi.n_layers, -1, o->ref, label, "step 2 (own self-cond)", ref.step2, got.own2, L, V);
+            size_t LH = (size_t)L * mi.hidden_size;
+            for (int li = 0; o->hidden && li < mi.n_layers; li++) {
+                report(rows, mi.n_layers, li, o->ref, label, "step 1", ref.hid1 + li * LH, got.hid1 + li * LH, L, mi.hidden_size);
+                report(rows, mi.n_layers, li, o->ref, label, "step 2", ref.hid2 + li * LH, got.hid2 + li * LH, L, mi.hidden_size);
+            }
         }
         run_free(&got);
     }
@@ -219,11 +257,12 @@ int cmd_compare(int argc, char **argv) {
         const char *a = argv[i], *v;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             printf("usage: dgemma compare -m DIR [--prompt-len P] [--layers N | --depths N,N,...] [-t N] [--sc-entropy H]\n"
-                   "                      [--paths ISA[-int8|-precise],...] [--fast-only] [--ref ISA] [--json]\n"
+                   "                      [--paths ISA[-int8|-precise],...] [--fast-only] [--ref ISA] [--hidden] [--json]\n"
                    "Fast kernel paths vs the precise path: per path the logits' relative RMS error, its bias (mean / RMS\n"
                    "of the error), its correlation with the reference and the slope of got on ref (a scale error), and\n"
                    "the argmax agreement. DGEMMA_ISA=NAME: that path only; DGEMMA_INT8=1: each fast path also with int8.\n"
                    "--layers N: the first N layers only; --depths N,...: once per depth (error vs depth).\n"
+                   "--hidden: also the error of the decoder's hidden state after every layer, steps 1 and 2.\n"
                    "--paths: these paths only (default: every path here, best first). --fast-only: no precise path\n"
                    "but the reference. --ref ISA: the reference is the precise path on ISA (default c; faster on a\n"
                    "large model, and equal to c's to rounding). --json: one array of records on stdout.\n"
@@ -246,6 +285,7 @@ int cmd_compare(int argc, char **argv) {
             o.ref = (dg_isa)r;
         }
         else if (!strcmp(a, "--fast-only")) fast_only = 1;
+        else if (!strcmp(a, "--hidden")) o.hidden = 1;
         else if (!strcmp(a, "--json")) json = 1;
         else { fprintf(stderr, "dgemma compare: unknown option '%s'\n", a); return 2; }
     }

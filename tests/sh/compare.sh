@@ -25,6 +25,10 @@ $DG compare -m $G -t 2 --fast-only >"$T/out" 2>"$T/err" || { cat "$T/err"; fail 
 awk '/^  .* rel RMS / { for (i = 1; i < NF; i++) { if ($i == "bias" || $i == "corr") { v = $(i+1); if (v < -0.25 || v > 0.25) bad = bad " " $0 }
        if ($i == "slope-1") { v = $(i+1); if (v < -1e-4 || v > 1e-4) bad = bad " " $0 } } n++ }
      END { if (!n || bad != "") { print "biased or missing:" bad; exit 1 } }' "$T/out" || fail "fast paths: bias on the golden"
+# --hidden: the hidden state's error after each of the 6 layers, steps 1 and 2
+$DG compare -m $G -t 2 --paths c --hidden >"$T/out" 2>"$T/err" || { cat "$T/err"; fail "compare --hidden"; }
+[ "$(grep -Ec '^  c fast, step [12], hidden after layer [1-6] +rel RMS +[0-9.]+%  bias [-+][0-9.]+  corr [-+][0-9.]+  slope-1 [-+][0-9.]+e[-+][0-9]+$' "$T/out")" = 12 ] ||
+    { cat "$T/out"; fail "--hidden: 12 lines"; }
 # --json: the same records
 DGEMMA_ISA=c $DG compare -m $G -t 2 --json >"$T/json" 2>"$T/err" || { cat "$T/err"; fail "compare --json"; }
 [ "$(grep -c '"rel_rms":' "$T/json")" = 3 ] && grep -q '"slope":' "$T/json" && grep -q '"reference":	"c"' "$T/json" ||
