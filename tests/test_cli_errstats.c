@@ -27,8 +27,8 @@ int main(void) {
     for (int i = 0; i < L * V; i++) got[i] = ref[i] + (float)(0.05 * uni(&s));
     cli_errstats_compute(ref, got, L, V, &e);
     CHECK(fabs(e.rel_rms - 0.01) < 0.0005, "noise: rel RMS %g, want 0.01", e.rel_rms);
-    CHECK(fabs(e.bias) < 0.03 && fabs(e.corr) < 0.03 && fabs(e.slope - 1) < 1e-3,
-          "noise read as bias: bias %g corr %g slope %g", e.bias, e.corr, e.slope);
+    CHECK(fabs(e.bias) < 0.03 && fabs(e.corr) < 0.03 && fabs(e.slope - 1) < 1e-3 && fabs(e.gain - 1) < 1e-3,
+          "noise read as bias: bias %g corr %g slope %g gain %g", e.bias, e.corr, e.slope, e.gain);
 
     /* the same noise (rms 0.05 / sqrt 3) plus an offset of 0.05: bias = 1 / sqrt(1 + 1/3) ~ 0.87 */
     for (int i = 0; i < L * V; i++) got[i] += 0.05f;
@@ -39,11 +39,19 @@ int main(void) {
     /* a scale error of 2%: the error is the reference times 0.02 */
     for (int i = 0; i < L * V; i++) got[i] = 1.02f * ref[i];
     cli_errstats_compute(ref, got, L, V, &e);
-    CHECK(fabs(e.slope - 1.02) < 1e-5 && e.corr > 0.999, "scale: slope %g corr %g", e.slope, e.corr);
+    CHECK(fabs(e.slope - 1.02) < 1e-5 && e.corr > 0.999 && fabs(e.gain - 1.02) < 1e-5, "scale: slope %g corr %g gain %g",
+          e.slope, e.corr, e.gain);
     CHECK(fabs(e.rel_rms - 0.02) < 1e-5 && e.agree == L, "scale: rel RMS %g agree %d", e.rel_rms, e.agree);
     for (int i = 0; i < L * V; i++) got[i] = 0.98f * ref[i];
     cli_errstats_compute(ref, got, L, V, &e);
     CHECK(fabs(e.slope - 0.98) < 1e-5 && e.corr < -0.999, "scale down: slope %g corr %g", e.slope, e.corr);
+
+    /* an output unrelated to the reference but of its size (what chaos makes of it): slope ~ 0,
+     * corr ~ -1/sqrt 2, gain ~ 1, rel RMS ~ sqrt 2 */
+    for (int i = 0; i < L * V; i++) got[i] = (float)(5 * uni(&s));
+    cli_errstats_compute(ref, got, L, V, &e);
+    CHECK(fabs(e.slope) < 0.03 && fabs(e.corr + 0.7071) < 0.02 && fabs(e.gain - 1) < 0.02 && fabs(e.rel_rms - 1.4142) < 0.02,
+          "decorrelated: slope %g corr %g gain %g rel %g", e.slope, e.corr, e.gain, e.rel_rms);
 
     /* one row's argmax moved: the agreement counts it */
     memcpy(got, ref, sizeof got);

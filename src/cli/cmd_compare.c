@@ -17,10 +17,13 @@ enum { MAX_DEPTHS = 64, MAX_PATHS = 3 * DG_ISA_COUNT };
 enum { FAST, PRECISE, INT8 };
 static const char *const variant_name[] = {"fast", "precise", "fast int8"};
 typedef struct path { dg_isa isa; int variant; } path;
-/* hid1, hid2: the decoder's residual stream after each layer ("dec.h" taps, [layers][L, H]) in
- * steps 1 and 2, with --hidden: the error vs depth of every layer in one run. */
-typedef struct run { float *step1, *step2, *own2, *hid1, *hid2; } run;
-typedef struct tap_sink { float *into; size_t per_layer; int n_layers; } tap_sink;
+/* With --hidden, per decoder step (1 and 2) and layer: the residual stream after the layer
+ * ("dec.h", [L, H]) and the experts each canvas token was routed to ("dec.router_idx", [L, K]):
+ * the error vs depth of every layer in one run, and how often a rounding difference changed a
+ * routing choice (a discrete jump that no kernel can avoid, however exact). */
+typedef struct taps { float *h, *route; } taps;
+typedef struct run { float *step1, *step2, *own2; taps t[2]; } run;
+typedef struct tap_sink { taps *into; size_t per_h, per_route; int n_layers; } tap_sink;
 typedef struct opts {
     int threads, plen, hidden;
     double sc_H;
@@ -34,14 +37,17 @@ static void path_name(const path *q, char *buf, size_t n) {
 }
 
 static void run_free(run *r) {
-    free(r->step1); free(r->step2); free(r->own2); free(r->hid1); free(r->hid2);
+    free(r->step1); free(r->step2); free(r->own2);
+    for (int k = 0; k < 2; k++) { free(r->t[k].h); free(r->t[k].route); }
     *r = (run){0};
 }
 
 static void on_tap(void *user, const char *what, int layer, const float *data, int d0, int d1, int d2) {
     tap_sink *t = user;
-    if (!t->into || strcmp(what, "dec.h") || layer < 0 || layer >= t->n_layers || (size_t)d0 * d1 != t->per_layer) return;
-    memcpy(t->into + (size_t)layer * t->per_layer, data, t->per_layer * sizeof(float));
+    if (!t->into || layer < 0 || layer >= t->n_layers) return;
+    size_t n = (size_t)d0 * d1;
+    if (!strcmp(what, "dec.h") && n == t->per_h) memcpy(t->into->h + (size_t)layer * n, data, n * sizeof(float));
+    if (!strcmp(what, "dec.router_idx") && n == t->per_route) memcpy(t->into->route + (size_t)layer * n, data, n * sizeof(float));
 }
 
 /* sc = from / 0.8, or synthetic logits of mean entropy sc_H (the same on every path). */
@@ -66,11 +72,13 @@ static int one_path(const dg_model *m, int precise, int int8, dg_isa isa, const 
     if (dg_ctx_new(m, &cp, &ctx, err)) return 0;
     int seq = 0, ok = 0;
     size_t LH = (size_t)L * mi.hidden_size;
-    tap_sink sink = {.per_layer = LH, .n_layers = mi.n_layers};
+    tap_sink sink = {.per_h = LH, .per_route = (size_t)L * mi.top_k, .n_layers = mi.n_layers};
     if (o->hidden) {
-        out->hid1 = calloc((size_t)mi.n_layers * LH, sizeof(float));
-        out->hid2 = calloc((size_t)mi.n_layers * LH, sizeof(float));
-        if (!out->hid1 || !out->hid2) { dg_ctx_free(ctx); return 0; }
+        for (int k = 0; k < 2; k++) {
+            out->t[k].h = calloc((size_t)mi.n_layers * LH, sizeof(float));
+            out->t[k].route = calloc((size_t)mi.n_layers * sink.per_route, sizeof(float));
+            if (!out->t[k].h || !out->t[k].route) { dg_ctx_free(ctx); return 0; }
+        }
         dg_ctx_set_tap(ctx, on_tap, &sink);
     }
     float *sc = malloc(LV * sizeof *sc), *nosc = NULL;
@@ -78,9 +86,9 @@ static int one_path(const dg_model *m, int precise, int int8, dg_isa isa, const 
     out->step2 = malloc(LV * sizeof(float));
     out->own2 = own ? malloc(LV * sizeof(float)) : NULL;
     if (sc && out->step1 && out->step2 && (!own || out->own2) && !dg_encode(ctx, 0, prompt, o->plen, NULL, NULL, err) &&
-        (sink.into = out->hid1, !dg_decode_step(ctx, 1, &seq, &canvas, &nosc, &out->step1, err))) {
+        (sink.into = o->hidden ? &out->t[0] : NULL, !dg_decode_step(ctx, 1, &seq, &canvas, &nosc, &out->step1, err))) {
         sc_input(sc, sc_from ? sc_from : out->step1, L, V, o->sc_H);
-        sink.into = out->hid2;
+        sink.into = o->hidden ? &out->t[1] : NULL;
         ok = !dg_decode_step(ctx, 1, &seq, &canvas, &sc, &out->step2, err);
         sink.into = NULL;
         if (ok && own) {
@@ -93,15 +101,34 @@ static int one_path(const dg_model *m, int precise, int int8, dg_isa isa, const 
     return ok;
 }
 
-/* layer >= 0: the hidden state after that layer (no argmax: rows are not distributions). */
-static void report(cJSON *rows, int depth, int layer, dg_isa ref_isa, const char *path, const char *step, const float *ref,
-                   const float *got, int L, int V) {
+/* Canvas tokens of S whose set of K experts differs between a and b ([S, K] indices as floats). */
+static int route_changes(const float *a, const float *b, int S, int K) {
+    int changed = 0;
+    for (int i = 0; i < S; i++) {
+        int same = 1;
+        for (int j = 0; j < K && same; j++) {
+            int found = 0;
+            for (int k = 0; k < K && !found; k++) found = a[(size_t)i * K + j] == b[(size_t)i * K + k];
+            same = found;
+        }
+        changed += !same;
+    }
+    return changed;
+}
+
+/* layer >= 0: the hidden state after that layer (no argmax: rows are not distributions) and
+ * `routed` canvas tokens whose experts changed in it. */
+static void report(cJSON *rows, int depth, int layer, int routed, dg_isa ref_isa, const char *path, const char *step,
+                   const float *ref, const float *got, int L, int V) {
     cli_errstats s;
     cli_errstats_compute(ref, got, L, V, &s);
     if (rows) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddNumberToObject(o, "layers", depth);
-        if (layer >= 0) cJSON_AddNumberToObject(o, "hidden_after_layer", layer + 1);
+        if (layer >= 0) {
+            cJSON_AddNumberToObject(o, "hidden_after_layer", layer + 1);
+            cJSON_AddNumberToObject(o, "route_changes", routed);
+        }
         cJSON_AddStringToObject(o, "path", path);
         cJSON_AddStringToObject(o, "reference", dg_isa_name(ref_isa));   /* its precise path */
         cJSON_AddStringToObject(o, "step", step);
@@ -109,6 +136,7 @@ static void report(cJSON *rows, int depth, int layer, dg_isa ref_isa, const char
         cJSON_AddNumberToObject(o, "bias", s.bias);
         cJSON_AddNumberToObject(o, "corr", s.corr);
         cJSON_AddNumberToObject(o, "slope", s.slope);
+        cJSON_AddNumberToObject(o, "gain", s.gain);
         if (layer < 0) {
             cJSON_AddNumberToObject(o, "argmax_agree", s.agree);
             cJSON_AddNumberToObject(o, "rows", s.rows);
@@ -119,14 +147,14 @@ static void report(cJSON *rows, int depth, int layer, dg_isa ref_isa, const char
     char what[96];
     if (layer >= 0) {
         snprintf(what, sizeof what, "%s, %s, hidden after layer %d", path, step, layer + 1);
-        printf("  %-46s rel RMS %7.4f%%  bias %+.4f  corr %+.4f  slope-1 %+.1e\n", what, 100 * s.rel_rms, s.bias, s.corr,
-               s.slope - 1);
+        printf("  %-46s rel RMS %7.4f%%  bias %+.4f  corr %+.4f  slope-1 %+.1e  gain %.4f  experts changed %d/%d\n", what,
+               100 * s.rel_rms, s.bias, s.corr, s.slope - 1, s.gain, routed, L);
         fflush(stdout);
         return;
     }
     snprintf(what, sizeof what, "%s, %s", path, step);
-    printf("  %-46s rel RMS %7.4f%%  bias %+.4f  corr %+.4f  slope-1 %+.1e  argmax %d/%d (%.1f%%)\n", what,
-           100 * s.rel_rms, s.bias, s.corr, s.slope - 1, s.agree, s.rows, 100.0 * s.agree / s.rows);
+    printf("  %-46s rel RMS %7.4f%%  bias %+.4f  corr %+.4f  slope-1 %+.1e  gain %.4f  argmax %d/%d (%.1f%%)\n", what,
+           100 * s.rel_rms, s.bias, s.corr, s.slope - 1, s.gain, s.agree, s.rows, 100.0 * s.agree / s.rows);
     fflush(stdout);   /* long runs: each line as soon as it is known */
 }
 
@@ -164,14 +192,16 @@ static int one_depth(const char *dir, int depth, const opts *o, int fast_only, c
                       &got, &e2)) {
             if (!rows) printf("  %-46s not run: %s\n", label, e2.msg);
         } else {
-            report(rows, mi.n_layers, -1, o->ref, label, "step 1", ref.step1, got.step1, L, V);
-            report(rows, mi.n_layers, -1, o->ref, label, "step 2 (same self-cond input)", ref.step2, got.step2, L, V);
-            if (got.own2) report(rows, mi.n_layers, -1, o->ref, label, "step 2 (own self-cond)", ref.step2, got.own2, L, V);
-            size_t LH = (size_t)L * mi.hidden_size;
-            for (int li = 0; o->hidden && li < mi.n_layers; li++) {
-                report(rows, mi.n_layers, li, o->ref, label, "step 1", ref.hid1 + li * LH, got.hid1 + li * LH, L, mi.hidden_size);
-                report(rows, mi.n_layers, li, o->ref, label, "step 2", ref.hid2 + li * LH, got.hid2 + li * LH, L, mi.hidden_size);
-            }
+            report(rows, mi.n_layers, -1, 0, o->ref, label, "step 1", ref.step1, got.step1, L, V);
+            report(rows, mi.n_layers, -1, 0, o->ref, label, "step 2 (same self-cond input)", ref.step2, got.step2, L, V);
+            if (got.own2) report(rows, mi.n_layers, -1, 0, o->ref, label, "step 2 (own self-cond)", ref.step2, got.own2, L, V);
+            size_t LH = (size_t)L * mi.hidden_size, LK = (size_t)L * mi.top_k;
+            for (int li = 0; o->hidden && li < mi.n_layers; li++)
+                for (int k = 0; k < 2; k++) {
+                    int routed = route_changes(ref.t[k].route + li * LK, got.t[k].route + li * LK, L, mi.top_k);
+                    report(rows, mi.n_layers, li, routed, o->ref, label, k ? "step 2" : "step 1", ref.t[k].h + li * LH,
+                           got.t[k].h + li * LH, L, mi.hidden_size);
+                }
         }
         run_free(&got);
     }
@@ -259,7 +289,8 @@ int cmd_compare(int argc, char **argv) {
             printf("usage: dgemma compare -m DIR [--prompt-len P] [--layers N | --depths N,N,...] [-t N] [--sc-entropy H]\n"
                    "                      [--paths ISA[-int8|-precise],...] [--fast-only] [--ref ISA] [--hidden] [--json]\n"
                    "Fast kernel paths vs the precise path: per path the logits' relative RMS error, its bias (mean / RMS\n"
-                   "of the error), its correlation with the reference and the slope of got on ref (a scale error), and\n"
+                   "of the error), its correlation with the reference, the slope of got on ref and sd(got)/sd(ref) (a scale\n"
+                   "error moves both; chaos, an output that decorrelated, drops the slope and keeps the gain), and\n"
                    "the argmax agreement. DGEMMA_ISA=NAME: that path only; DGEMMA_INT8=1: each fast path also with int8.\n"
                    "--layers N: the first N layers only; --depths N,...: once per depth (error vs depth).\n"
                    "--hidden: also the error of the decoder's hidden state after every layer, steps 1 and 2.\n"

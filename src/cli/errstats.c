@@ -24,4 +24,6 @@ void cli_errstats_compute(const float *ref, const float *got, int L, int V, cli_
     s->bias = sdd > 0 ? md / sqrt(sdd / n) : 0;
     s->corr = vd > 0 && vr > 0 ? cdr / sqrt(vd * vr) : 0;
     s->slope = vr > 0 ? 1 + cdr / vr : 1;
+    double vg = vr + 2 * cdr + vd;
+    s->gain = vr > 0 && vg > 0 ? sqrt(vg / vr) : 1;
 }

@@ -10,6 +10,8 @@ typedef struct cli_errstats {
     double bias;      /* mean(d) / rms(d), in [-1, 1]: ~0 noise, +-1 a pure offset */
     double corr;      /* correlation of d with ref: corr^2 of the error variance is a scale error */
     double slope;     /* least-squares slope of got on ref: 1 + cov(d, ref) / var(ref) */
+    double gain;      /* sd(got) / sd(ref): a scale error moves it with the slope; an output that
+                       * merely decorrelated (chaos: slope -> 0, corr -> -1/sqrt 2) keeps it near 1 */
     int agree, rows;  /* rows whose argmax is the same */
 } cli_errstats;
 

@@ -7,7 +7,7 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 G=tests/golden/tiny-a-mlx4
-LINE='rel RMS +[0-9.]+%  bias [-+][0-9.]+  corr [-+][0-9.]+  slope-1 [-+][0-9.]+e[-+][0-9]+  argmax 16/16 \(100\.0%\)$'
+LINE='rel RMS +[0-9.]+%  bias [-+][0-9.]+  corr [-+][0-9.]+  slope-1 [-+][0-9.]+e[-+][0-9]+  gain [0-9.]+  argmax 16/16 \(100\.0%\)$'
 
 DGEMMA_ISA=c DGEMMA_INT8=1 $DG compare -m $G -t 2 --depths 1,6 >"$T/out" 2>"$T/err" || { cat "$T/err"; fail "compare --depths 1,6"; }
 [ "$(grep -Ec "^$G: [16] layers, " "$T/out")" = 2 ] || { cat "$T/out"; fail "--depths 1,6: one header per depth"; }
@@ -17,17 +17,18 @@ grep -q "^$G: 1 layers, " "$T/out" || fail "depth 1 not run"
 ! grep -Eq '^  (amx|avx|neon|dotprod|i8mm)' "$T/out" || fail "DGEMMA_ISA=c ran another path"
 # a path that computes what the reference does: no error at all
 $DG compare -m $G -t 2 --paths c-precise >"$T/out" 2>"$T/err" || { cat "$T/err"; fail "compare --paths c-precise"; }
-[ "$(grep -Ec '^  c precise, step .* rel RMS  0\.0000%  bias \+0\.0000  corr \+0\.0000  slope-1 \+0\.0e\+00  argmax 16/16' "$T/out")" = 2 ] ||
+[ "$(grep -Ec '^  c precise, step .* rel RMS  0\.0000%  bias \+0\.0000  corr \+0\.0000  slope-1 \+0\.0e\+00  gain 1\.0000  argmax 16/16' "$T/out")" = 2 ] ||
     { cat "$T/out"; fail "the reference against itself"; }
-# the fast paths on this golden: noise, not bias (|bias| and |corr| well below 1, slope 1)
+# the fast paths on this golden: noise, not bias (|bias| and |corr| well below 1, slope and gain 1)
 $DG compare -m $G -t 2 --fast-only >"$T/out" 2>"$T/err" || { cat "$T/err"; fail "compare --fast-only"; }
 ! grep -q precise, "$T/out" || fail "--fast-only ran a precise path"
 awk '/^  .* rel RMS / { for (i = 1; i < NF; i++) { if ($i == "bias" || $i == "corr") { v = $(i+1); if (v < -0.25 || v > 0.25) bad = bad " " $0 }
-       if ($i == "slope-1") { v = $(i+1); if (v < -1e-4 || v > 1e-4) bad = bad " " $0 } } n++ }
+       if ($i == "slope-1") { v = $(i+1); if (v < -1e-4 || v > 1e-4) bad = bad " " $0 }
+       if ($i == "gain") { v = $(i+1); if (v < 0.9999 || v > 1.0001) bad = bad " " $0 } } n++ }
      END { if (!n || bad != "") { print "biased or missing:" bad; exit 1 } }' "$T/out" || fail "fast paths: bias on the golden"
 # --hidden: the hidden state's error after each of the 6 layers, steps 1 and 2
 $DG compare -m $G -t 2 --paths c --hidden >"$T/out" 2>"$T/err" || { cat "$T/err"; fail "compare --hidden"; }
-[ "$(grep -Ec '^  c fast, step [12], hidden after layer [1-6] +rel RMS +[0-9.]+%  bias [-+][0-9.]+  corr [-+][0-9.]+  slope-1 [-+][0-9.]+e[-+][0-9]+$' "$T/out")" = 12 ] ||
+[ "$(grep -Ec '^  c fast, step [12], hidden after layer [1-6] +rel RMS +[0-9.]+%  bias [-+][0-9.]+  corr [-+][0-9.]+  slope-1 [-+][0-9.]+e[-+][0-9]+  gain [0-9.]+  experts changed [0-9]+/16$' "$T/out")" = 12 ] ||
     { cat "$T/out"; fail "--hidden: 12 lines"; }
 # --json: the same records
 DGEMMA_ISA=c $DG compare -m $G -t 2 --json >"$T/json" 2>"$T/err" || { cat "$T/err"; fail "compare --json"; }
