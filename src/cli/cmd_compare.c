@@ -77,7 +77,11 @@ static int one_path(const dg_model *m, int precise, int int8, dg_isa isa, const 
         for (int k = 0; k < 2; k++) {
             out->t[k].h = calloc((size_t)mi.n_layers * LH, sizeof(float));
             out->t[k].route = calloc((size_t)mi.n_layers * sink.per_route, sizeof(float));
-            if (!out->t[k].h || !out->t[k].route) { dg_ctx_free(ctx); return 0; }
+            if (!out->t[k].h || !out->t[k].route) {
+                snprintf(err->msg, sizeof err->msg, "out of memory for the --hidden taps");
+                dg_ctx_free(ctx);
+                return 0;
+            }
         }
         dg_ctx_set_tap(ctx, on_tap, &sink);
     }
@@ -85,7 +89,8 @@ static int one_path(const dg_model *m, int precise, int int8, dg_isa isa, const 
     out->step1 = malloc(LV * sizeof(float));
     out->step2 = malloc(LV * sizeof(float));
     out->own2 = own ? malloc(LV * sizeof(float)) : NULL;
-    if (sc && out->step1 && out->step2 && (!own || out->own2) && !dg_encode(ctx, 0, prompt, o->plen, NULL, NULL, err) &&
+    if (!sc || !out->step1 || !out->step2 || (own && !out->own2)) snprintf(err->msg, sizeof err->msg, "out of memory for the logits");
+    else if (!dg_encode(ctx, 0, prompt, o->plen, NULL, NULL, err) &&
         (sink.into = o->hidden ? &out->t[0] : NULL, !dg_decode_step(ctx, 1, &seq, &canvas, &nosc, &out->step1, err))) {
         sc_input(sc, sc_from ? sc_from : out->step1, L, V, o->sc_H);
         sink.into = o->hidden ? &out->t[1] : NULL;
@@ -190,7 +195,7 @@ static int one_depth(const char *dir, int depth, const opts *o, int fast_only, c
         path_name(q, label, sizeof label);
         if (!one_path(m, q->variant == PRECISE, q->variant == INT8, q->isa, o, prompt, canvas, ref.step1, q->variant != PRECISE,
                       &got, &e2)) {
-            if (!rows) printf("  %-46s not run: %s\n", label, e2.msg);
+            fprintf(rows ? stderr : stdout, "  %-46s not run: %s\n", label, e2.msg);
         } else {
             report(rows, mi.n_layers, -1, 0, o->ref, label, "step 1", ref.step1, got.step1, L, V);
             report(rows, mi.n_layers, -1, 0, o->ref, label, "step 2 (same self-cond input)", ref.step2, got.step2, L, V);
