@@ -118,6 +118,11 @@ $(B)/tests/test_server_%: tests/test_server_%.c $(SRV_OBJ) $(B)/libdgemma.a test
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDSAN) -o $@ $< $(SRV_OBJ) $(B)/libdgemma.a $(HTTPLIB) $(LDLIBS)
 
+# CLI unit tests (tests/test_cli_NAME.c) link the CLI object they test, src/cli/NAME.c.
+$(B)/tests/test_cli_%: tests/test_cli_%.c $(B)/src/cli/%.o $(B)/libdgemma.a tests/t.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDSAN) -o $@ $< $(B)/src/cli/$*.o $(B)/libdgemma.a $(LDLIBS)
+
 $(B)/tests/%: tests/%.c $(B)/libdgemma.a $(wildcard tests/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDSAN) -o $@ $< $(B)/libdgemma.a $(LDLIBS)
