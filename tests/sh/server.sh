@@ -17,7 +17,7 @@ command -v curl >/dev/null || skip "curl missing"
 [ -f "$TOK" ] || skip "$TOK missing"
 M=$B/tests/tiny-vocab
 [ -f $M/model.safetensors ] || node tests/server/mkvocab.js tests/golden/tiny-a $M >/dev/null || exit 1
-LOG=$B/tests/server.log
+LOG=$B/tests/server1.log   # not server.log: run.sh writes this script's output there
 fail=0
 check() { if [ "$2" = 1 ]; then echo "ok   $1"; else echo "FAIL $1"; fail=1; fi; }
 
