@@ -95,11 +95,29 @@ AI void tr8(const float *s, size_t ls, float *d) {
     for (int t = 0; t < 8; t++) _mm256_store_ps(d + (size_t)t * 16, r[t]);
 }
 
+/* Bits per stored value of the kinds whose rows are plain arrays (0: ggml blocks). */
+static int value_bits(const dg_mat *W) {
+    switch (W->kind) {
+    case DG_W_F32: return 32;
+    case DG_W_BF16: case DG_W_F16: return 16;
+    case DG_W_AFFINE: return W->bits;
+    default: return 0;
+    }
+}
+
 void dg_pack_avx2(const dg_mat *W, int r0, int nr, int k0, int kc, float *panel, float *tmp) {
+    /* The next panel of these rows into L2 while the micro-kernel sweeps this one: a row's next
+     * DG_KC columns are touched again only after the sweep, by which time the hardware prefetcher
+     * has lost the stream (16 rows of a 2816-byte stride), and the expansion stalled on every
+     * load (half its time in perf on the 8-bit head). */
+    const int vb = value_bits(W);
+    const size_t b0 = (size_t)(k0 + kc) * vb / 8, b1 = (size_t)(k0 + 2 * kc < W->cols ? k0 + 2 * kc : W->cols) * vb / 8;
     for (int r = 0; r < DG_NR; r++) {
         float *t = tmp + (size_t)r * DG_KC;
-        if (r < nr) dg_expand_avx2(W, r0 + r, k0, kc, t);
-        else memset(t, 0, (size_t)kc * sizeof *t);
+        if (r >= nr) { memset(t, 0, (size_t)kc * sizeof *t); continue; }
+        dg_expand_avx2(W, r0 + r, k0, kc, t);
+        const uint8_t *row = W->w + (size_t)(r0 + r) * W->w_stride;
+        for (size_t b = b0; vb && b < b1; b += 64) _mm_prefetch((const char *)(row + b), _MM_HINT_T1);
     }
     int j = 0;
     for (; j + 8 <= kc; j += 8) {
