@@ -43,13 +43,12 @@ int main(int argc, char **argv) {
         [DG_ISA_AVX512] = {"fp32 FMA zmm", "int16 vpdpwssd zmm", "int8 vpdpbusd zmm"},
         [DG_ISA_AMX] = {"fp32 FMA zmm", "int16 tdpbusd + tdpbuud", "int8 tdpbusd", "bf16 tdpbf16ps"},
     };
-    static const char *kind[DG_OPS_KINDS] = {"fp32", "int16", "int8", "bf16"};
     for (int isa = DG_ISA_C; isa < DG_ISA_COUNT; isa++) {
         const dg_isa_table *t = dg_isa_table_get((dg_isa)isa);
         if (!t || !t->peak || !dg_isa_available((dg_isa)isa)) continue;
         printf("%s kernels:\n", dg_isa_name((dg_isa)isa));
         for (int k = 0; k < DG_OPS_KINDS; k++)
-            if (t->peak[k]) line(kinds[isa][k] ? kinds[isa][k] : kind[k], t->peak[k], nt, sec);
+            if (t->peak[k]) line(kinds[isa][k] ? kinds[isa][k] : dg_ops_name((dg_ops)k), t->peak[k], nt, sec);
     }
 #if defined(__x86_64__)
     __builtin_cpu_init();

@@ -109,6 +109,7 @@ DG_API const char *dg_cpu_name(char *buf, size_t n);
  * integer path (vpmaddwd-like) and the int8 one (u8 x s8 products), and bf16 products summed
  * in fp32 (AMX tdpbf16ps-like). */
 typedef enum dg_ops { DG_OPS_FP32, DG_OPS_INT16, DG_OPS_INT8, DG_OPS_BF16, DG_OPS_KINDS } dg_ops;
+DG_API const char *dg_ops_name(dg_ops kind);   /* "fp32", "int16", "int8", "bf16"; "?" otherwise */
 /* Peak rates of path `isa` on this CPU, ops/s (a multiply-add counts 2) per kind, 0 where the
  * path has no such kernel: register-resident loops of the kernels' inner instructions, run
  * on n_threads threads at once for about `seconds` each. */

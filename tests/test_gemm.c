@@ -168,16 +168,13 @@ typedef struct {
 typedef struct { int mr; dg_microkernel mk; dg_expand_fn expand; dg_pack_fn pack; const dg_qpath *qp; const dg_tnpath *tn; } kernel_set;
 typedef struct { kernel_set s[64]; int n; } kernel_sets;
 
-static int ran_before_tn(kernel_sets *done, const dg_isa_table *t, const dg_qpath *qp, int fp32, const dg_tnpath *tn) {
+static int ran_before(kernel_sets *done, const dg_isa_table *t, const dg_qpath *qp, int fp32, const dg_tnpath *tn) {
     kernel_set k = {fp32 ? t->mr : 0, fp32 ? t->mk : NULL, fp32 ? t->expand : NULL, fp32 ? t->pack : NULL, qp, tn};
     for (int i = 0; i < done->n; i++)
         if (done->s[i].mr == k.mr && done->s[i].mk == k.mk && done->s[i].expand == k.expand && done->s[i].pack == k.pack &&
             done->s[i].qp == k.qp && done->s[i].tn == k.tn) return 1;
     if (done->n < 64) done->s[done->n++] = k;
     return 0;
-}
-static int ran_before(kernel_sets *done, const dg_isa_table *t, const dg_qpath *qp, int fp32) {
-    return ran_before_tn(done, t, qp, fp32, NULL);
 }
 
 static void note_q(path *P, int lossy, double v) {
@@ -206,7 +203,7 @@ static void check_gemm(path *paths, int np, dg_pool *pool, const tmat *t, int n)
         const dg_qpath *qp = dg_gemm_qpath(&P->k, W);
         int q8 = qp != NULL, lossy = qp && qp->lossy, r0 = rows > 8 ? 3 : 0, r1 = rows > 8 ? rows - 5 : rows;
         /* the integer path alone decides the values where one serves W */
-        if (ran_before(&done, P->k.t, qp, !qp)) P->n_same++;
+        if (ran_before(&done, P->k.t, qp, !qp, NULL)) P->n_same++;
         else {
             for (size_t i = 0; i < (size_t)n * ldy; i++) Y[i] = NAN;
             dg_gemm(&P->k, pool, W, X, n, ldx, Y, ldy);
@@ -244,7 +241,7 @@ static void check_gemm(path *paths, int np, dg_pool *pool, const tmat *t, int n)
         int nq = P->lossy ? 0 : dg_gemm_qpaths(&P->k, W, qps, 8);
         for (int qi = 0; qi < nq; qi++) {
             const dg_qpath *qpi = qps[qi];
-            if (ran_before(&done_q, P->k.t, qpi, 0)) { P->n_same++; continue; }
+            if (ran_before(&done_q, P->k.t, qpi, 0, NULL)) { P->n_same++; continue; }
             dg_qact qa;
             size_t qb = dg_qact_bytes(qpi, n, W);
             void *buf = aligned_alloc(64, (qb + 63) & ~(size_t)63);
@@ -306,7 +303,7 @@ static void check_tn(path *paths, int np, dg_pool *pool, const tmat *t, int n) {
         /* the fast path's tile product where the table has one for W, else the fp32 kernels
          * (the expansion feeds both) */
         const dg_tnpath *tn = !paths[p].precise && paths[p].k.t->tn && paths[p].k.t->tn->serves(W) ? paths[p].k.t->tn : NULL;
-        if (ran_before_tn(&done, paths[p].k.t, NULL, 1, tn)) { paths[p].n_same++; continue; }
+        if (ran_before(&done, paths[p].k.t, NULL, 1, tn)) { paths[p].n_same++; continue; }
         for (size_t i = 0; i < (size_t)n * ldy; i++) Y[i] = NAN;
         dg_gemm_tn(&paths[p].k, pool, W, P, n, ldp, Y, ldy);
         errs e = compare(Y, ldy, ref, n, C);

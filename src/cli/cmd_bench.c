@@ -247,11 +247,10 @@ int cmd_bench(int argc, char **argv) {
         cJSON_Delete(o);
     } else {
         printf("model        %s (%d layers, %s%s)\n", dir, mi.n_layers, mi.quantized ? "MLX affine" : "bf16/f32", precise ? ", precise path" : "");
-        static const char *kind_name[DG_OPS_KINDS] = {"fp32", "int16", "int8", "bf16"};
         char pk[160] = "none";   /* the kinds the path has loops for */
         int len = 0;
         for (int k = 0; k < DG_OPS_KINDS; k++)
-            if (peak[k] > 0) len += snprintf(pk + len, sizeof pk - (size_t)len, "%s%s %.0f", len ? ", " : "", kind_name[k], peak[k] / 1e9);
+            if (peak[k] > 0) len += snprintf(pk + len, sizeof pk - (size_t)len, "%s%s %.0f", len ? ", " : "", dg_ops_name((dg_ops)k), peak[k] / 1e9);
         printf("cpu          %s; peak on %d threads (%s loops, as bench/bench_peak): %s%s\n",
                cpu, nthr, dg_isa_name(dg_ctx_isa(ctx)), pk, len ? " GFLOP/s" : "");
         printf("kernels      %s, %d threads, %ld canvas%s per step\n", dg_isa_name(dg_ctx_isa(ctx)), nthr, B, B == 1 ? "" : "es");

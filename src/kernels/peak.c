@@ -51,3 +51,8 @@ dg_status dg_isa_peak(dg_isa isa, int n_threads, double seconds, double peak[DG_
         peak[k] = t->peak && t->peak[k] ? dg_peak_rate(t->peak[k], n_threads, seconds) : 0;
     return DG_OK;
 }
+
+const char *dg_ops_name(dg_ops kind) {
+    static const char *names[DG_OPS_KINDS] = {"fp32", "int16", "int8", "bf16"};
+    return (unsigned)kind < DG_OPS_KINDS ? names[kind] : "?";
+}

@@ -30,15 +30,14 @@
 #define TILE_DPBUSD(c, a, b) __asm__ volatile("tdpbusd %%tmm" #b ", %%tmm" #a ", %%tmm" #c ::: "memory")
 #define TILE_DPBUUD(c, a, b) __asm__ volatile("tdpbuud %%tmm" #b ", %%tmm" #a ", %%tmm" #c ::: "memory")
 
-static inline int round16(int n) { return (n + T - 1) / T * T; }
 
 /* Activation layout: 16-row groups; group g, plane p (0: int8 codes or int16 high bytes, 1: low
  * bytes), block b is one 1 KiB B tile at q + g * 16 * row_bytes + (p * nblocks + b) * 1024;
  * scale and ssum are [group][block][16]. row_bytes = planes * nblocks * 64, rows allocated in
  * whole groups (the padding rows zero). */
-static size_t act_bytes(int n, int cols, int planes) { return dg_qact_blocked_bytes(round16(n), cols, planes); }
+static size_t act_bytes(int n, int cols, int planes) { return dg_qact_blocked_bytes(dg_round16(n), cols, planes); }
 static void act_init(dg_qact *q, void *buf, int n, const dg_mat *W, int planes) {
-    int n16 = round16(n);
+    int n16 = dg_round16(n);
     dg_qact_blocked_init(q, buf, n16, W->cols, W->bits, planes);
     q->n = n;
     if (n < n16) {   /* the last group's padding rows: zero codes and scales */
@@ -82,10 +81,10 @@ static void quantize(const dg_qact *q, const float *X, int ldx, int i0, int i1, 
 }
 
 /* Weight rows [r0, r0 + nr) -> u8 codes, row-major, rstride bytes per row (block b at b * 64);
- * rows nr..round16(nr) zero. */
+ * rows nr..dg_round16(nr) zero. */
 static void repack(const dg_mat *W, int r0, int nr, int nb, size_t rstride, uint8_t *rp) {
     const __m256i m4 = _mm256_set1_epi8(0x0f);
-    for (int r = 0; r < round16(nr); r++) {
+    for (int r = 0; r < dg_round16(nr); r++) {
         uint8_t *d = rp + (size_t)r * rstride;
         if (r >= nr) { memset(d, 0, (size_t)nb * 64); continue; }
         const uint8_t *row = W->w + (size_t)(r0 + r) * W->w_stride;
@@ -150,8 +149,8 @@ AI void rows(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int ld
     const int nb = W->cols / DG_QB, nbp = q->nblocks, nr = r1 - r0;
     float *ws = scratch, *wb = ws + (size_t)DG_QNB * nbp;
     dg_block_scales(W, r0, nr, nbp, ws, wb);
-    memset(ws + (size_t)nr * nbp, 0, (size_t)(round16(nr) - nr) * nbp * sizeof(float));
-    memset(wb + (size_t)nr * nbp, 0, (size_t)(round16(nr) - nr) * nbp * sizeof(float));
+    memset(ws + (size_t)nr * nbp, 0, (size_t)(dg_round16(nr) - nr) * nbp * sizeof(float));
+    memset(wb + (size_t)nr * nbp, 0, (size_t)(dg_round16(nr) - nr) * nbp * sizeof(float));
     /* 8-bit codes in whole tiles are already the tiles' layout: read in place (a copy of the
      * head's codes was 6% of a step's time) */
     const uint8_t *rp = (const uint8_t *)(wb + (size_t)DG_QNB * nbp);

@@ -16,18 +16,8 @@
 #define TILE DG_TILE
 
 static inline int steps(int cols) { return (cols + 31) / 32; }
-static inline int round16(int n) { return (n + 15) / 16 * 16; }
 
-/* columns [c, c + 32) of an fp32 row, zero past cols */
-AI void load32(const float *x, int c, int cols, __m512 *a, __m512 *b) {
-    int n = cols - c;
-    __mmask16 ma = n >= 16 ? 0xffff : (__mmask16)((1u << (n > 0 ? n : 0)) - 1);
-    __mmask16 mb = n >= 32 ? 0xffff : (__mmask16)((1u << (n > 16 ? n - 16 : 0)) - 1);
-    *a = _mm512_maskz_loadu_ps(ma, x + c);
-    *b = _mm512_maskz_loadu_ps(mb, x + c + 16);
-}
-
-static size_t act_bytes(int n, int cols) { return (size_t)round16(n) * steps(cols) * 128; }
+static size_t act_bytes(int n, int cols) { return (size_t)dg_round16(n) * steps(cols) * 128; }
 
 static void act_init(dg_qact *q, void *buf, int n, const dg_mat *W) {
     memset(q, 0, sizeof *q);
@@ -46,19 +36,9 @@ static void act_init(dg_qact *q, void *buf, int n, const dg_mat *W) {
 }
 
 static void quantize(const dg_qact *q, const float *X, int ldx, int i0, int i1) {
-    const int ns = q->nblocks;
-    for (int i = i0; i < i1; i++) {
-        const float *x = X + (size_t)i * ldx;
-        uint8_t *row = q->q + (size_t)(i / 16) * ns * 2 * TILE + (size_t)(i % 16) * 64;
-        for (int s = 0; s < ns; s++) {
-            __m512 a, b;
-            __m512i hi, lo;
-            load32(x, 32 * s, q->cols, &a, &b);
-            dg_split_bf16(a, b, &hi, &lo);
-            _mm512_store_si512(row + (size_t)s * 2 * TILE, hi);
-            _mm512_store_si512(row + (size_t)s * 2 * TILE + TILE, lo);
-        }
-    }
+    for (int i = i0; i < i1; i++)
+        dg_bf16x3_row(X + (size_t)i * ldx, q->cols, q->nblocks,
+                      q->q + (size_t)(i / 16) * q->nblocks * 2 * TILE + (size_t)(i % 16) * 64);
 }
 
 /* Weight rows [r0, r0 + nr) (nr <= 64; missing rows of the last tile zero) -> B tiles in rp.
@@ -66,7 +46,7 @@ static void quantize(const dg_qact *q, const float *X, int ldx, int i0, int i1) 
 static void repack(const dg_mat *W, int r0, int nr, int ns, uint8_t *rp) {
     const __m512i rowoff = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
                                               _mm512_set1_epi32(64));
-    for (int r = 0; r < round16(nr); r++) {
+    for (int r = 0; r < dg_round16(nr); r++) {
         uint8_t *t0 = rp + (size_t)(r / 16) * ns * 2 * TILE + (size_t)(r % 16) * 4;
         const uint8_t *w = W->w + (size_t)(r0 + r) * W->w_stride;
         for (int s = 0; s < ns; s++) {
@@ -80,7 +60,7 @@ static void repack(const dg_mat *W, int r0, int nr, int ns, uint8_t *rp) {
                 lo = _mm512_setzero_si512();
             } else {
                 __m512 a, b;
-                load32((const float *)w, 32 * s, W->cols, &a, &b);
+                dg_load32((const float *)w, 32 * s, W->cols, &a, &b);
                 dg_split_bf16(a, b, &hi, &lo);
             }
             uint8_t *t = t0 + (size_t)s * 2 * TILE;
@@ -96,22 +76,7 @@ AI void block(const uint8_t *a, size_t astride, const uint8_t *b, size_t bstride
               const int WLO) {
     DG_TZERO(0); if (ND == 2) DG_TZERO(1);
     if (NI == 2) { DG_TZERO(2); if (ND == 2) DG_TZERO(3); }
-    const uint8_t *a1 = a + astride, *b1 = b + bstride;
-    for (int s = 0; s < ns; s++, a += 2 * TILE, a1 += 2 * TILE, b += 2 * TILE, b1 += 2 * TILE) {
-        DG_TLOAD(4, a, 64); if (NI == 2) DG_TLOAD(5, a1, 64);             /* X hi */
-        DG_TLOAD(6, b, 64); if (ND == 2) DG_TLOAD(7, b1, 64);             /* W hi */
-        DG_TDPBF16(0, 4, 6); if (ND == 2) DG_TDPBF16(1, 4, 7);
-        if (NI == 2) { DG_TDPBF16(2, 5, 6); if (ND == 2) DG_TDPBF16(3, 5, 7); }
-        DG_TLOAD(4, a + TILE, 64); if (NI == 2) DG_TLOAD(5, a1 + TILE, 64);   /* X lo */
-        DG_TDPBF16(0, 4, 6); if (ND == 2) DG_TDPBF16(1, 4, 7);
-        if (NI == 2) { DG_TDPBF16(2, 5, 6); if (ND == 2) DG_TDPBF16(3, 5, 7); }
-        if (WLO) {
-            DG_TLOAD(4, a, 64); if (NI == 2) DG_TLOAD(5, a1, 64);         /* X hi */
-            DG_TLOAD(6, b + TILE, 64); if (ND == 2) DG_TLOAD(7, b1 + TILE, 64);   /* W lo */
-            DG_TDPBF16(0, 4, 6); if (ND == 2) DG_TDPBF16(1, 4, 7);
-            if (NI == 2) { DG_TDPBF16(2, 5, 6); if (ND == 2) DG_TDPBF16(3, 5, 7); }
-        }
-    }
+    dg_bf16x3_steps(a, astride, b, bstride, 2 * TILE, ns, NI, ND, WLO);
 }
 
 /* C tile (activation rows 16g.., weight rows r..) from cbuf into Y, the rows and columns that exist */

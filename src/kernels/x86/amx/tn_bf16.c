@@ -26,19 +26,11 @@
  * cost a TLB walk per row of every tile load. */
 static void pack_a(const float *P, int ldp, int m, int k0, int kb, uint8_t *ap) {
     const int nsteps = kb / 32;
-    for (int i = 0; i < (m + 15) / 16 * 16; i++) {
+    for (int i = 0; i < dg_round16(m); i++) {
         uint8_t *row = ap + (size_t)(i / 16) * nsteps * 2 * TILE + (size_t)(i % 16) * 64;
-        if (i >= m) {
-            for (int s = 0; s < nsteps; s++) memset(row + (size_t)s * 2 * TILE, 0, 64), memset(row + (size_t)s * 2 * TILE + TILE, 0, 64);
-            continue;
-        }
-        const float *p = P + (size_t)i * ldp + k0;
-        for (int s = 0; s < nsteps; s++) {
-            __m512i hi, lo;
-            dg_split_bf16(_mm512_loadu_ps(p + 32 * s), _mm512_loadu_ps(p + 32 * s + 16), &hi, &lo);
-            _mm512_store_si512(row + (size_t)s * 2 * TILE, hi);
-            _mm512_store_si512(row + (size_t)s * 2 * TILE + TILE, lo);
-        }
+        if (i < m) dg_bf16x3_row(P + (size_t)i * ldp + k0, kb, nsteps, row);
+        else
+            for (int s = 0; s < 2 * nsteps; s++) memset(row + (size_t)s * TILE, 0, 64);
     }
 }
 
@@ -64,9 +56,8 @@ static void panel(const dg_isa_table *tb, const dg_mat *W, int k0, int kb, int c
 }
 
 /* C tiles (NI activation groups x ND column tiles) += the panel's steps. c: the first C tile
- * (the next column tile TILE bytes on, the next group cstride); a: the first group's hi tile of
- * step 0 (the next group astride bytes on); b: the first column tile's hi plane of step 0
- * (steps bstep bytes apart). */
+ * (the next column tile TILE bytes on, the next group cstride); a, astride, b, bstep: as
+ * dg_bf16x3_steps (the panel's next column tile is 2 * TILE on). */
 AI void block(const uint8_t *a, size_t astride, const uint8_t *b, size_t bstep, uint8_t *c, size_t cstride,
               int nsteps, int first, const int NI, const int ND) {
     uint8_t *c1 = c + cstride;
@@ -77,20 +68,7 @@ AI void block(const uint8_t *a, size_t astride, const uint8_t *b, size_t bstep, 
         DG_TLOAD(0, c, 64); if (ND == 2) DG_TLOAD(1, c + TILE, 64);
         if (NI == 2) { DG_TLOAD(2, c1, 64); if (ND == 2) DG_TLOAD(3, c1 + TILE, 64); }
     }
-    const uint8_t *a1 = a + astride;
-    for (int s = 0; s < nsteps; s++, a += 2 * TILE, a1 += 2 * TILE, b += bstep) {
-        DG_TLOAD(4, a, 64); if (NI == 2) DG_TLOAD(5, a1, 64);                       /* P hi */
-        DG_TLOAD(6, b, 64); if (ND == 2) DG_TLOAD(7, b + 2 * TILE, 64);             /* W hi */
-        DG_TDPBF16(0, 4, 6); if (ND == 2) DG_TDPBF16(1, 4, 7);
-        if (NI == 2) { DG_TDPBF16(2, 5, 6); if (ND == 2) DG_TDPBF16(3, 5, 7); }
-        DG_TLOAD(6, b + TILE, 64); if (ND == 2) DG_TLOAD(7, b + 3 * TILE, 64);     /* W lo */
-        DG_TDPBF16(0, 4, 6); if (ND == 2) DG_TDPBF16(1, 4, 7);
-        if (NI == 2) { DG_TDPBF16(2, 5, 6); if (ND == 2) DG_TDPBF16(3, 5, 7); }
-        DG_TLOAD(4, a + TILE, 64); if (NI == 2) DG_TLOAD(5, a1 + TILE, 64);         /* P lo */
-        DG_TLOAD(6, b, 64); if (ND == 2) DG_TLOAD(7, b + 2 * TILE, 64);             /* W hi */
-        DG_TDPBF16(0, 4, 6); if (ND == 2) DG_TDPBF16(1, 4, 7);
-        if (NI == 2) { DG_TDPBF16(2, 5, 6); if (ND == 2) DG_TDPBF16(3, 5, 7); }
-    }
+    dg_bf16x3_steps(a, astride, b, 2 * TILE, bstep, nsteps, NI, ND, 1);
     DG_TSTORE(0, c, 64); if (ND == 2) DG_TSTORE(1, c + TILE, 64);
     if (NI == 2) { DG_TSTORE(2, c1, 64); if (ND == 2) DG_TSTORE(3, c1 + TILE, 64); }
 }
