@@ -22,6 +22,10 @@
                        One thread, 256 x 65,536 x 2,816 on AVX2 (Xeon 167): 128 -> 256 wide
                        1.25x, 512 wide 1.4x (panel past that L2, not taken) */
 
+/* Row stride of dg_gemm_tn's copy of P's block: P's own stride (the vocabulary, 2^18 floats)
+ * puts every row of a block in the same cache sets; the pad keeps the copy's rows apart too. */
+#define LDX_TN (KC + 16)
+
 static size_t round64(size_t b) { return (b + 63) & ~(size_t)63; }
 
 int dg_kernels_init(dg_kernels *k, dg_isa isa, int precise, int lossy, int n_threads, int max_cols) {
@@ -35,7 +39,7 @@ int dg_kernels_init(dg_kernels *k, dg_isa isa, int precise, int lossy, int n_thr
     k->max_cols = max_cols;
     /* fp32 path: a panel of NBT x KC (dg_gemm_tn; dg_gemm uses NB x KC) + DG_NR x KC of
      * expanded rows for the transpose; integer paths: what each says it needs */
-    size_t sb = ((size_t)NBT * KC + (size_t)DG_NR * KC) * sizeof(float), qb = 0;
+    size_t sb = ((size_t)NBT * KC + (size_t)DG_NR * KC + (size_t)DG_MR_MAX * LDX_TN) * sizeof(float), qb = 0;
     for (const dg_qpath *const *p = k->t->qpaths; !precise && p && *p; p++) {
         size_t s = (*p)->scratch_bytes(max_cols), a = (*p)->act_bytes(DG_QROWS, max_cols);
         if (s > sb) sb = s;
@@ -269,7 +273,7 @@ static void gemm_tn_task(void *user, int task, int thread) {
     gemm_job *j = user;
     const dg_mat *W = j->W;
     const dg_isa_table *t = j->k->t;
-    float *panel = j->k->scratch[thread], *tmp = panel + (size_t)NBT * KC;
+    float *panel = j->k->scratch[thread], *tmp = panel + (size_t)NBT * KC, *xb = tmp + (size_t)DG_NR * KC;
     int c0 = task * j->rb, ncols = W->cols - c0 < j->rb ? W->cols - c0 : j->rb, ngroups = (ncols + DG_NR - 1) / DG_NR;
     for (int k0 = 0; k0 < W->rows; k0 += KC) {
         int kc = W->rows - k0 < KC ? W->rows - k0 : KC;
@@ -284,9 +288,10 @@ static void gemm_tn_task(void *user, int task, int thread) {
         }
         for (int i = 0; i < j->n; i += t->mr) {
             int m = j->n - i < t->mr ? j->n - i : t->mr;
+            for (int r = 0; r < m; r++) memcpy(xb + (size_t)r * LDX_TN, j->X + (size_t)(i + r) * j->ldx + k0, (size_t)kc * sizeof *xb);
             for (int g = 0; g < ngroups; g++) {
                 int nc = ncols - g * DG_NR < DG_NR ? ncols - g * DG_NR : DG_NR;
-                t->mk(m, nc, kc, j->X + (size_t)i * j->ldx + k0, j->ldx, panel + (size_t)g * KC * DG_NR,
+                t->mk(m, nc, kc, xb, LDX_TN, panel + (size_t)g * KC * DG_NR,
                       j->Y + (size_t)i * j->ldy + c0 + g * DG_NR, j->ldy, k0 > 0);
             }
         }
