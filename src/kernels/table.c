@@ -39,6 +39,7 @@ static const dg_peak_fn avx512_peak[DG_OPS_KINDS] = {
 static const dg_isa_table table_avx512 = {
     .isa = DG_ISA_AVX512, .mr = DG_MR_AVX512, .mk = dg_mk_avx512, .expand = dg_expand_avx2, .pack = dg_pack_avx2,
     .qpaths = avx512_q, .softcap = dg_softcap_avx2, .softmax = dg_softmax_avx2, .sample_row = dg_sample_row_avx2,
+    .tn = &dg_tnpath_int16_avx512,
     .peak = avx512_peak,
 };
 /* AMX changes the integer paths, fp32/bf16 weights (bf16 tiles) and the soft embedding; the
