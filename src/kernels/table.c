@@ -32,7 +32,7 @@ static const dg_isa_table table_avx2 = {
 };
 /* AVX2 expansion, packing and row ops: the panel packing is a small share of the fp32 path's
  * time and the row ops are bound by memory and exp, so wider versions would buy little */
-static const dg_qpath *const avx512_q[] = {&dg_qpath_int8_avx512, &dg_qpath_int16_avx512, NULL};
+static const dg_qpath *const avx512_q[] = {&dg_qpath_int8_avx512, &dg_qpath_int16g4_avx512, &dg_qpath_int16_avx512, NULL};
 static const dg_peak_fn avx512_peak[DG_OPS_KINDS] = {
     [DG_OPS_FP32] = dg_peak_fp32_avx512, [DG_OPS_INT16] = dg_peak_int16_avx512, [DG_OPS_INT8] = dg_peak_int8_avx512,
 };

@@ -186,6 +186,10 @@ static void repack(const uint8_t *row, int bits, int nb, int nsb, const int G, _
 }
 
 void dg_repack16_avx2(const uint8_t *row, int bits, int nb, int nsb, void *out) { repack(row, bits, nb, nsb, 8, out); }
+void dg_repack16g4_avx2(const uint8_t *row, int bits, int nb, int nsb, void *out) { repack(row, bits, nb, nsb, 4, out); }
+void dg_lane_scales16g4_avx2(const dg_mat *W, int r0, int nr, int nl, float *ws, float *wb) {
+    lane_scales(W, r0, nr, nl, 4, ws, wb);
+}
 
 #define RSUB 32 /* weight rows repacked and swept together: 32 x 6 KiB (2816 columns) stays in L2 */
 

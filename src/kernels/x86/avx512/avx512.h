@@ -10,6 +10,8 @@ void dg_mk_avx512(int m, int nc, int kc, const float *x, int ldx, const float *w
 /* Integer paths for MLX affine 4/8-bit weights on the AVX2 paths' layouts, with VNNI dots:
  * int16 activations (vpdpwssd, near-exact) and int8 activations (vpdpbusd, lossy). */
 extern const dg_qpath dg_qpath_int16_avx512, dg_qpath_int8_avx512;
+/* int16 activations on the AVX2 int16g4 layout (superblocks of 256 columns, half the padding). */
+extern const dg_qpath dg_qpath_int16g4_avx512;
 /* The soft embedding P · W over MLX affine 4/8-bit tables on vpdpwssd: the table's scales
  * folded into P, quantized to int16 per row, group and block of tokens (near-exact). */
 extern const dg_tnpath dg_tnpath_int16_avx512;

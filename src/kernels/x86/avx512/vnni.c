@@ -1,6 +1,7 @@
 /* Integer GEMMs against MLX affine 4/8-bit weights with AVX-512 VNNI dots, on the AVX2 paths'
  * layouts (x86/avx2/qgemm16.c, qgemm8.c: the formula, the superblocks of 8 blocks whose 32-bit
- * lane L belongs to block L, the bias term through ssum).
+ * lane L belongs to block L, the bias term through ssum): int16 and int8 with superblocks of 512
+ * columns, int16g4 of 256 (16 or 8 zmm per superblock).
  *
  * A zmm holds two consecutive 32-byte steps of a superblock: lanes L and L + 8 both belong to
  * block L. One vpdpwssd (int16 x int16 pairs) or vpdpbusd (u8 code x s8 activation quads) adds
@@ -35,13 +36,13 @@ AI float hsum8(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
-/* CB code bytes per value: 2 = int16 activations (16 zmm per superblock, vpdpwssd), 1 = int8
- * (8 zmm, vpdpbusd with the weight codes as the unsigned operand). R (1 or 2) repacked weight
+/* CB code bytes per value: 2 = int16 activations (vpdpwssd), 1 = int8 (vpdpbusd with the weight
+ * codes as the unsigned operand); V zmm per superblock (16: int16, 8: int16g4 and int8). R (1 or 2) repacked weight
  * rows w0, w1 with block scales ws / biases wb against M <= 4 activation rows from i;
  * out[r * 4 + t]. Rows >= M and the second weight row when R == 1 are dead code. */
 AI void kdot(const __m512i *w0, const __m512i *w1, const float *ws0, const float *ws1, const float *wb0,
-             const float *wb1, const dg_qact *q, int i, const int CB, const int R, const int M, int nsb, float *out) {
-    const int V = 8 * CB;   /* zmm per superblock */
+             const float *wb1, const dg_qact *q, int i, const int CB, const int V, const int R, const int M, int nsb,
+             float *out) {
 #define DECL(t) __m512i c0##t, c1##t; __m256 f0##t = _mm256_setzero_ps(), f1##t = _mm256_setzero_ps(); \
     const __m512i *a##t = (const __m512i *)(q->q + (size_t)(i + (M > t ? t : 0)) * q->row_bytes); \
     const float *sa##t = q->scale + (size_t)(i + (M > t ? t : 0)) * q->nblocks, \
@@ -79,39 +80,44 @@ AI void kdot(const __m512i *w0, const __m512i *w1, const float *ws0, const float
 
 /* One register block: weight rows r, r + 1 (R = 2) or r alone, activation rows i.. i + m. */
 AI void kblock(const __m512i *w0, const float *s0, const float *b0, int nbp, size_t rstride, const dg_qact *q,
-               int i, int m, int R, int nsb, const int CB, float *out) {
+               int i, int m, int R, int nsb, const int CB, const int V, float *out) {
     const __m512i *w1 = w0 + rstride;
     const float *s1 = s0 + nbp, *b1 = b0 + nbp;
     if (R == 2) {
         switch (m) {
-        case 4: kdot(w0, w1, s0, s1, b0, b1, q, i, CB, 2, 4, nsb, out); break;
-        case 3: kdot(w0, w1, s0, s1, b0, b1, q, i, CB, 2, 3, nsb, out); break;
-        case 2: kdot(w0, w1, s0, s1, b0, b1, q, i, CB, 2, 2, nsb, out); break;
-        default: kdot(w0, w1, s0, s1, b0, b1, q, i, CB, 2, 1, nsb, out); break;
+        case 4: kdot(w0, w1, s0, s1, b0, b1, q, i, CB, V, 2, 4, nsb, out); break;
+        case 3: kdot(w0, w1, s0, s1, b0, b1, q, i, CB, V, 2, 3, nsb, out); break;
+        case 2: kdot(w0, w1, s0, s1, b0, b1, q, i, CB, V, 2, 2, nsb, out); break;
+        default: kdot(w0, w1, s0, s1, b0, b1, q, i, CB, V, 2, 1, nsb, out); break;
         }
     } else {
         switch (m) {
-        case 4: kdot(w0, w0, s0, s0, b0, b0, q, i, CB, 1, 4, nsb, out); break;
-        case 3: kdot(w0, w0, s0, s0, b0, b0, q, i, CB, 1, 3, nsb, out); break;
-        case 2: kdot(w0, w0, s0, s0, b0, b0, q, i, CB, 1, 2, nsb, out); break;
-        default: kdot(w0, w0, s0, s0, b0, b0, q, i, CB, 1, 1, nsb, out); break;
+        case 4: kdot(w0, w0, s0, s0, b0, b0, q, i, CB, V, 1, 4, nsb, out); break;
+        case 3: kdot(w0, w0, s0, s0, b0, b0, q, i, CB, V, 1, 3, nsb, out); break;
+        case 2: kdot(w0, w0, s0, s0, b0, b0, q, i, CB, V, 1, 2, nsb, out); break;
+        default: kdot(w0, w0, s0, s0, b0, b0, q, i, CB, V, 1, 1, nsb, out); break;
         }
     }
 }
 
-/* Y[i, r] for all rows of q and W rows [r0, r1) (dg_qpath.rows in isa.h). */
-AI void rows(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int ldy, void *scratch, const int CB) {
-    const int nb = W->cols / DG_QB, nbp = q->nblocks, nsb = nbp / 8, nr = r1 - r0;
+/* Y[i, r] for all rows of q and W rows [r0, r1) (dg_qpath.rows in isa.h); G: the int16
+ * layout's groups per superblock (8: int16, 4: int16g4; int8 has 8). */
+AI void rows(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int ldy, void *scratch, const int CB,
+             const int G) {
+    const int nb = W->cols / DG_QB, nbp = q->nblocks, nsb = nbp / 8, nr = r1 - r0, V = CB == 2 && G == 8 ? 16 : 8;
     float *ws = scratch, *wb = ws + (size_t)nr * nbp;
-    dg_block_scales(W, r0, nr, nbp, ws, wb);
+    if (G == 4) dg_lane_scales16g4_avx2(W, r0, nr, nbp, ws, wb);
+    else dg_block_scales(W, r0, nr, nbp, ws, wb);
     __m512i *rp = (__m512i *)(wb + (size_t)nr * nbp);   /* 64-byte aligned: nr * nbp is a multiple of 8 */
-    const size_t rstride = (size_t)nsb * 8 * CB;         /* zmm per repacked row */
+    const size_t rstride = (size_t)nsb * V;              /* zmm per repacked row */
     for (int rs = 0; rs < nr; rs += RSUB) {
         int re = nr - rs < RSUB ? nr : rs + RSUB;
         for (int r = rs; r < re; r++) {
             const uint8_t *row = W->w + (size_t)(r0 + r) * W->w_stride;
-            if (CB == 2) dg_repack16_avx2(row, W->bits, nb, nsb, rp + (size_t)(r - rs) * rstride);
-            else dg_repack8_avx2(row, W->bits, nb, nsb, (uint8_t *)(rp + (size_t)(r - rs) * rstride));
+            void *d = rp + (size_t)(r - rs) * rstride;
+            if (CB == 1) dg_repack8_avx2(row, W->bits, nb, nsb, d);
+            else if (G == 4) dg_repack16g4_avx2(row, W->bits, nb, nsb, d);
+            else dg_repack16_avx2(row, W->bits, nb, nsb, d);
         }
         for (int i = 0; i < q->n; i += IA) {
             int m = q->n - i < IA ? q->n - i : IA;
@@ -119,7 +125,7 @@ AI void rows(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int ld
                 int R = r + 1 < re ? 2 : 1;
                 float out[8];
                 kblock(rp + (size_t)(r - rs) * rstride, ws + (size_t)r * nbp, wb + (size_t)r * nbp, nbp, rstride, q, i, m,
-                       R, nsb, CB, out);
+                       R, nsb, CB, V, out);
                 for (int u = 0; u < R; u++)
                     for (int t = 0; t < m; t++) Y[(size_t)(i + t) * ldy + r0 + r + u] = out[4 * u + t];
             }
@@ -135,7 +141,7 @@ static size_t scratch_bytes(int cols, int cb) {
 /* ---- int16: the AVX2 int16 path's activations (its quantizer and layout) ---- */
 
 static void rows16(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int ldy, void *scratch) {
-    rows(W, r0, r1, q, Y, ldy, scratch, 2);
+    rows(W, r0, r1, q, Y, ldy, scratch, 2, 8);
 }
 static size_t act_bytes16(int n, int cols) { return dg_qpath_int16_avx2.act_bytes(n, cols); }
 static void act_init16(dg_qact *q, void *buf, int n, const dg_mat *W) { dg_qpath_int16_avx2.act_init(q, buf, n, W); }
@@ -150,10 +156,40 @@ const dg_qpath dg_qpath_int16_avx512 = {
     .scratch_bytes = scratch16,
 };
 
+/* ---- int16g4: the AVX2 int16g4 path's activations and weight layout ---- */
+
+static void rows16g4(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int ldy, void *scratch) {
+    rows(W, r0, r1, q, Y, ldy, scratch, 2, 4);
+}
+static size_t act_bytes16g4(int n, int cols) { return dg_qpath_int16g4_avx2.act_bytes(n, cols); }
+static void act_init16g4(dg_qact *q, void *buf, int n, const dg_mat *W) { dg_qpath_int16g4_avx2.act_init(q, buf, n, W); }
+static void quantize16g4(const dg_qact *q, const float *X, int ldx, int i0, int i1) {
+    dg_qpath_int16g4_avx2.quantize(q, X, ldx, i0, i1);
+}
+static size_t scratch16g4(int cols) { return dg_qpath_int16g4_avx2.scratch_bytes(cols); }
+
+/* Chosen where the int16 layout's 512-column superblocks pad a row by over a quarter more than
+ * these 256-column ones: the MoE down projection (704 columns: 1,024 against 768), 16 x 704 ->
+ * 2,816 1.25x faster. Elsewhere int16 is as fast or faster (a fold per 8 dots instead of 16):
+ * 256 x 2,816 -> 4,096 4-bit 1.07-1.23x, 256 x 2,816 -> 8,192 8-bit 1.0-1.09x; 16 x 2,816 ->
+ * 1,408 is 1.05x faster here, but the same matrices take 256 rows and more in a prefill (one
+ * thread, Xeon model 207, docs/KERNELS.md). */
+static int chosen16g4(const dg_mat *W) {
+    if (!dg_affine_blocked(W)) return 0;
+    int pad8 = (W->cols + 511) / 512 * 512, pad4 = (W->cols + 255) / 256 * 256;
+    return 4 * pad8 > 5 * pad4;
+}
+
+const dg_qpath dg_qpath_int16g4_avx512 = {
+    .name = "int16g4", .ops = DG_OPS_INT16, .lossy = 0, .serves = dg_affine_blocked, .chosen = chosen16g4,
+    .act_bytes = act_bytes16g4, .act_init = act_init16g4, .quantize = quantize16g4, .rows = rows16g4,
+    .scratch_bytes = scratch16g4,
+};
+
 /* ---- int8: one byte per activation for either code width ---- */
 
 static void rows8(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int ldy, void *scratch) {
-    rows(W, r0, r1, q, Y, ldy, scratch, 1);
+    rows(W, r0, r1, q, Y, ldy, scratch, 1, 8);
 }
 static size_t act_bytes8(int n, int cols) { return dg_qact_blocked_bytes(n, cols, 1); }
 static void act_init8(dg_qact *q, void *buf, int n, const dg_mat *W) { dg_qact_blocked_init(q, buf, n, W->cols, W->bits, 1); }
