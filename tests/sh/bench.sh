@@ -14,6 +14,12 @@ for h in 0.7 3.5 8.0; do
     awk -v g="$got" -v h="$h" 'BEGIN { d = g - h; if (d < 0) d = -d; exit !(d < 0.01) }' ||
         fail "--sc-entropy $h: measured $got nats"
 done
+# the step figure is the median of steps 2..K (step 1 has no self-conditioning input): with 3
+# steps, the larger of steps 2 and 3, whatever step 1 took
+$DG bench -m "$T/m" --steps 3 -t 2 --prompt-len 8 >"$T/out" 2>"$T/err" || { cat "$T/err"; fail "bench --steps 3"; }
+want=$(sed -n 's/^step \([23]\): \([0-9.]*\) s.*/\2/p' "$T/err" | sort -n | tail -1)
+got=$(sed -n 's/^step  *\([0-9.]*\) s median of 2 (steps 2.., with self-cond).*/\1/p' "$T/out")
+[ -n "$want" ] && [ "$got" = "$want" ] || { cat "$T/err" "$T/out"; fail "step median '$got', steps 2-3 give '$want'"; }
 # --synthetic-cache: the step runs after N cached positions and no prefill figure is printed
 $DG bench -m "$T/m" --steps 1 -t 2 --synthetic-cache 40 >"$T/out" 2>"$T/err" || { cat "$T/err"; fail "bench --synthetic-cache"; }
 grep -q "^cache        40 SYNTHETIC positions" "$T/out" || { cat "$T/out"; fail "no synthetic cache line"; }
