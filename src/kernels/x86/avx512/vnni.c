@@ -11,8 +11,10 @@
  * cvt + fma per (weight row, activation row) as in the AVX2 kernels; for the int16 path the
  * fold is the AVX2 one operation for operation, so the two give bit-identical results.
  *
- * Register block: 2 weight rows x 4 activation rows (8 int32 zmm accumulators, 8 fp32 ymm
- * ones, 2 weight vectors; activations as memory operands): 6 loads per 8 dots.
+ * Register block: 4 weight rows x 3 activation rows (12 int32 zmm accumulators, 12 fp32 ymm
+ * ones, 4 weight vectors): 7 loads per 12 dots. The 2 x 4 block before it (6 loads per 8)
+ * ran the 256 x 2,816 -> 4,096 4-bit shape 1.27-1.44x and the 8-bit head shape 1.18x slower
+ * (one thread, Xeon model 207, docs/KERNELS.md): the loads, not the dots, bound it.
  *
  * Unlike AVX2, the int16 path is chosen for 8-bit codes too: a VNNI dot costs the same for
  * either width, and it measured 1.6x (256 rows) to 3.8x (16 rows) faster than the fp32 path on
@@ -25,8 +27,8 @@
 #include "kernels/x86/avx512/avx512.h"
 
 #define AI __attribute__((always_inline)) static inline
-#define R4(X) X(0) X(1) X(2) X(3)
-#define IA 4     /* activation rows per register block */
+#define IA 3     /* activation rows per register block */
+#define RB 4     /* weight rows per register block */
 #define RSUB 32  /* weight rows repacked and swept together (L2 resident) */
 
 AI float hsum8(__m256 v) {
@@ -36,68 +38,79 @@ AI float hsum8(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
+/* acc += dot(a, b) in place (gcc's intrinsics copy the accumulators around the dots) */
+#define DPWSSD(acc, a, b) __asm__("vpdpwssd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b))
+#define DPBUSD(acc, a, b) __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b))
+#define FOR_T(X) X(0) X(1) X(2)
+#define FOR_R(X, t) X(0, t) X(1, t) X(2, t) X(3, t)
+#define FOR_R1(X) X(0) X(1) X(2) X(3)
+
 /* CB code bytes per value: 2 = int16 activations (vpdpwssd), 1 = int8 (vpdpbusd with the weight
- * codes as the unsigned operand); V zmm per superblock (16: int16, 8: int16g4 and int8). R (1 or 2) repacked weight
- * rows w0, w1 with block scales ws / biases wb against M <= 4 activation rows from i;
- * out[r * 4 + t]. Rows >= M and the second weight row when R == 1 are dead code. */
-AI void kdot(const __m512i *w0, const __m512i *w1, const float *ws0, const float *ws1, const float *wb0,
-             const float *wb1, const dg_qact *q, int i, const int CB, const int V, const int R, const int M, int nsb,
-             float *out) {
-#define DECL(t) __m512i c0##t, c1##t; __m256 f0##t = _mm256_setzero_ps(), f1##t = _mm256_setzero_ps(); \
+ * codes as the unsigned operand); V zmm per superblock (16: int16, 8: int16g4 and int8).
+ * R <= 4 repacked weight rows (w + r * rstride, scales ws / biases wb + r * nbp) against
+ * M <= 3 activation rows from i; out[r * 4 + t]. Rows >= R, >= M are dead code. */
+AI void kdot(const __m512i *w, size_t rstride, const float *ws, const float *wb, int nbp, const dg_qact *q, int i,
+             const int CB, const int V, const int R, const int M, int nsb, float *out) {
+#define DECL_RT(r, t) __m512i c##r##t; __m256 f##r##t = _mm256_setzero_ps();
+#define DECL(t) FOR_R(DECL_RT, t) \
     const __m512i *a##t = (const __m512i *)(q->q + (size_t)(i + (M > t ? t : 0)) * q->row_bytes); \
     const float *sa##t = q->scale + (size_t)(i + (M > t ? t : 0)) * q->nblocks, \
                 *ss##t = q->ssum + (size_t)(i + (M > t ? t : 0)) * q->nblocks;
-    R4(DECL)
+    FOR_T(DECL)
 #undef DECL
+#undef DECL_RT
+#define WROW(r) const __m512i *w##r = w + (size_t)(R > r ? r : 0) * rstride; \
+    const float *ws##r = ws + (size_t)(R > r ? r : 0) * nbp, *wb##r = wb + (size_t)(R > r ? r : 0) * nbp;
+    FOR_R1(WROW)
+#undef WROW
     for (int S = 0; S < nsb; S++) {
-        const __m512i *x0 = w0 + (size_t)S * V, *x1 = w1 + (size_t)S * V;
-#define ZERO(t) c0##t = c1##t = _mm512_setzero_si512();
-        R4(ZERO)
+#define ZERO_RT(r, t) c##r##t = _mm512_setzero_si512();
+#define ZERO(t) FOR_R(ZERO_RT, t)
+        FOR_T(ZERO)
 #undef ZERO
-#pragma GCC unroll 8
+#undef ZERO_RT
+#pragma GCC unroll 4
         for (int s = 0; s < V; s++) {
-            __m512i v0 = _mm512_load_si512(x0 + s), v1 = R > 1 ? _mm512_load_si512(x1 + s) : v0;
-#define STEP(t) if (M > t) { __m512i a = _mm512_load_si512(a##t + (size_t)S * V + s); \
-                if (CB == 2) { c0##t = _mm512_dpwssd_epi32(c0##t, v0, a); if (R > 1) c1##t = _mm512_dpwssd_epi32(c1##t, v1, a); } \
-                else { c0##t = _mm512_dpbusd_epi32(c0##t, v0, a); if (R > 1) c1##t = _mm512_dpbusd_epi32(c1##t, v1, a); } }
-            R4(STEP)
+#define LDW(r) __m512i v##r = R > r ? _mm512_load_si512(w##r + (size_t)S * V + s) : _mm512_setzero_si512();
+            FOR_R1(LDW)
+#undef LDW
+#define DOT_RT(r, t) if (R > r) { if (CB == 2) DPWSSD(c##r##t, v##r, a); else DPBUSD(c##r##t, v##r, a); }
+#define STEP(t) if (M > t) { __m512i a = _mm512_load_si512(a##t + (size_t)S * V + s); FOR_R(DOT_RT, t) }
+            FOR_T(STEP)
 #undef STEP
+#undef DOT_RT
         }
-        __m256 s0 = _mm256_load_ps(ws0 + (size_t)S * 8), s1 = R > 1 ? _mm256_load_ps(ws1 + (size_t)S * 8) : s0,
-               b0 = _mm256_load_ps(wb0 + (size_t)S * 8), b1 = R > 1 ? _mm256_load_ps(wb1 + (size_t)S * 8) : b0;
 #define HALVES(c) _mm256_add_epi32(_mm512_castsi512_si256(c), _mm512_extracti64x4_epi64(c, 1))
+#define FOLD_RT(r, t) if (R > r) { __m256 sw = _mm256_load_ps(ws##r + (size_t)S * 8), bw = _mm256_load_ps(wb##r + (size_t)S * 8); \
+            f##r##t = _mm256_fmadd_ps(bw, ss, _mm256_fmadd_ps(_mm256_cvtepi32_ps(HALVES(c##r##t)), _mm256_mul_ps(sw, sa), f##r##t)); }
 #define FOLD(t) if (M > t) { __m256 sa = _mm256_load_ps(sa##t + (size_t)S * 8), ss = _mm256_load_ps(ss##t + (size_t)S * 8); \
-            f0##t = _mm256_fmadd_ps(b0, ss, _mm256_fmadd_ps(_mm256_cvtepi32_ps(HALVES(c0##t)), _mm256_mul_ps(s0, sa), f0##t)); \
-            if (R > 1) f1##t = _mm256_fmadd_ps(b1, ss, _mm256_fmadd_ps(_mm256_cvtepi32_ps(HALVES(c1##t)), _mm256_mul_ps(s1, sa), f1##t)); }
-        R4(FOLD)
+            FOR_R(FOLD_RT, t) }
+        FOR_T(FOLD)
 #undef FOLD
+#undef FOLD_RT
 #undef HALVES
     }
-#define OUT(t) if (M > t) { out[t] = hsum8(f0##t); if (R > 1) out[4 + t] = hsum8(f1##t); }
-    R4(OUT)
+#define OUT_RT(r, t) if (R > r) out[r * 4 + t] = hsum8(f##r##t);
+#define OUT(t) if (M > t) { FOR_R(OUT_RT, t) }
+    FOR_T(OUT)
 #undef OUT
+#undef OUT_RT
 }
 
-/* One register block: weight rows r, r + 1 (R = 2) or r alone, activation rows i.. i + m. */
-AI void kblock(const __m512i *w0, const float *s0, const float *b0, int nbp, size_t rstride, const dg_qact *q,
+/* One register block: weight rows r .. r + R, activation rows i .. i + m (R <= 4, m <= 3). */
+AI void kblock(const __m512i *w, size_t rstride, const float *ws, const float *wb, int nbp, const dg_qact *q,
                int i, int m, int R, int nsb, const int CB, const int V, float *out) {
-    const __m512i *w1 = w0 + rstride;
-    const float *s1 = s0 + nbp, *b1 = b0 + nbp;
-    if (R == 2) {
-        switch (m) {
-        case 4: kdot(w0, w1, s0, s1, b0, b1, q, i, CB, V, 2, 4, nsb, out); break;
-        case 3: kdot(w0, w1, s0, s1, b0, b1, q, i, CB, V, 2, 3, nsb, out); break;
-        case 2: kdot(w0, w1, s0, s1, b0, b1, q, i, CB, V, 2, 2, nsb, out); break;
-        default: kdot(w0, w1, s0, s1, b0, b1, q, i, CB, V, 2, 1, nsb, out); break;
-        }
-    } else {
-        switch (m) {
-        case 4: kdot(w0, w0, s0, s0, b0, b0, q, i, CB, V, 1, 4, nsb, out); break;
-        case 3: kdot(w0, w0, s0, s0, b0, b0, q, i, CB, V, 1, 3, nsb, out); break;
-        case 2: kdot(w0, w0, s0, s0, b0, b0, q, i, CB, V, 1, 2, nsb, out); break;
-        default: kdot(w0, w0, s0, s0, b0, b0, q, i, CB, V, 1, 1, nsb, out); break;
-        }
+#define M3(RR) switch (m) { \
+    case 3: kdot(w, rstride, ws, wb, nbp, q, i, CB, V, RR, 3, nsb, out); break; \
+    case 2: kdot(w, rstride, ws, wb, nbp, q, i, CB, V, RR, 2, nsb, out); break; \
+    default: kdot(w, rstride, ws, wb, nbp, q, i, CB, V, RR, 1, nsb, out); break; }
+    switch (R) {
+    case 4: M3(4) break;
+    case 3: M3(3) break;
+    case 2: M3(2) break;
+    default: M3(1) break;
     }
+#undef M3
 }
 
 /* Y[i, r] for all rows of q and W rows [r0, r1) (dg_qpath.rows in isa.h); G: the int16
@@ -121,10 +134,10 @@ AI void rows(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int ld
         }
         for (int i = 0; i < q->n; i += IA) {
             int m = q->n - i < IA ? q->n - i : IA;
-            for (int r = rs; r < re; r += 2) {
-                int R = r + 1 < re ? 2 : 1;
-                float out[8];
-                kblock(rp + (size_t)(r - rs) * rstride, ws + (size_t)r * nbp, wb + (size_t)r * nbp, nbp, rstride, q, i, m,
+            for (int r = rs; r < re; r += RB) {
+                int R = re - r < RB ? re - r : RB;
+                float out[16];
+                kblock(rp + (size_t)(r - rs) * rstride, rstride, ws + (size_t)r * nbp, wb + (size_t)r * nbp, nbp, q, i, m,
                        R, nsb, CB, V, out);
                 for (int u = 0; u < R; u++)
                     for (int t = 0; t < m; t++) Y[(size_t)(i + t) * ldy + r0 + r + u] = out[4 * u + t];
@@ -170,10 +183,10 @@ static size_t scratch16g4(int cols) { return dg_qpath_int16g4_avx2.scratch_bytes
 
 /* Chosen where the int16 layout's 512-column superblocks pad a row by over a quarter more than
  * these 256-column ones: the MoE down projection (704 columns: 1,024 against 768), 16 x 704 ->
- * 2,816 1.25x faster. Elsewhere int16 is as fast or faster (a fold per 8 dots instead of 16):
- * 256 x 2,816 -> 4,096 4-bit 1.07-1.23x, 256 x 2,816 -> 8,192 8-bit 1.0-1.09x; 16 x 2,816 ->
- * 1,408 is 1.05x faster here, but the same matrices take 256 rows and more in a prefill (one
- * thread, Xeon model 207, docs/KERNELS.md). */
+ * 2,816 1.18x faster. Elsewhere int16 is faster (a fold per 8 dots instead of 16): 256 x 2,816
+ * -> 4,096 4-bit 1.10x, 256 x 2,816 -> 8,192 8-bit 1.11x; 16 x 2,816 -> 1,408 is 1.04x faster
+ * here, but the same matrices take 256 rows and more in a prefill (one thread, Xeon model 207,
+ * docs/KERNELS.md). */
 static int chosen16g4(const dg_mat *W) {
     if (!dg_affine_blocked(W)) return 0;
     int pad8 = (W->cols + 511) / 512 * 512, pad4 = (W->cols + 255) / 256 * 256;
