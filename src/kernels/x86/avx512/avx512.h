@@ -6,6 +6,11 @@
 #include "kernels/isa.h"
 
 #define DG_MR_AVX512 16
+/* acc += dot(a, b) in place, for the files built with VNNI: through the intrinsics gcc copies
+ * the accumulators around each dot (in the soft embedding a quarter of the loop's instructions
+ * were register moves) */
+#define DG_DPWSSD(acc, a, b) __asm__("vpdpwssd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b))
+#define DG_DPBUSD(acc, a, b) __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b))
 void dg_mk_avx512(int m, int nc, int kc, const float *x, int ldx, const float *wt, float *y, int ldy, int accumulate);
 /* Integer paths for MLX affine 4/8-bit weights on the AVX2 paths' layouts, with VNNI dots:
  * int16 activations (vpdpwssd, near-exact) and int8 activations (vpdpbusd, lossy). */

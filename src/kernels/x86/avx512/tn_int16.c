@@ -4,9 +4,9 @@
  *   Y[i, c] = sum_v (P[i,v] s[v,g]) (q[v,c] - h) + sum_v P[i,v] (b[v,g] + h s[v,g])
  * (g: the group of column c, h = 2^(bits-1)). The centred codes are exact int16. P[i,v] s[v,g]
  * is quantized to int16 per row, group and block of KB tokens, with the scale bound
- * pmax(i) smax(g) / 32767 (pmax over the row's block, smax over the group's): each term is off
- * by at most 2^-16 of its block's largest, the precision of the exact paths' fp32 panels on
- * the terms that carry a row's mass. The bias term is summed in fp32.
+ * pmax(i) smax(g) / 32767 (pmax over the row's block, smax over the group's; the exact max of
+ * P s measured 15-30% slower): each term is off by at most 2^-16 of its block's largest, about
+ * the int16 GEMMs' activation error. The bias term is summed in fp32.
  *
  * vpdpwssd takes tokens (v, v+1) as one int16 pair per 32-bit lane; per block
  * |sum| <= KB * 32767 * 128 < 2^31, then one cvt + fma per (row, 16 columns) into fp32.
@@ -22,8 +22,7 @@
 #define KB 256          /* tokens per block */
 #define LDB (KB + 16)   /* row stride of the copied and the quantized block (apart in the cache) */
 #define MR 4            /* rows per register block: MR x 4 accumulators + 4 code vectors */
-#define ROWS 256        /* rows of P per pass */
-#define ROWSP 256       /* the same padded to a multiple of MR */
+#define ROWS 256        /* rows of P per pass, a multiple of MR */
 #define CH 64           /* columns per code panel */
 #define MAXC 1024       /* widest column slice */
 
@@ -56,9 +55,6 @@ static void code_panel(const dg_mat *W, int k0, int kp, int c, int u, int16_t *p
 }
 
 #define ROWS4(X) X(0) X(1) X(2) X(3)
-/* acc += a . w in place: gcc's intrinsic copies the accumulators around each dot (a quarter of
- * the loop's instructions were register moves) */
-#define DP(acc, a, w) __asm__("vpdpwssd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(w))
 
 /* Rows [i, i + MR) of the quantized block against the panel (4 column tiles, the first u of
  * them real): yacc (row stride ldy) += alpha[row] * sum. Spelled out so that the 16
@@ -72,7 +68,7 @@ static void sweep_rows(const int16_t *q, const int16_t *pan, int kp, const float
         __m512i w0 = _mm512_load_si512(w), w1 = _mm512_load_si512(w + 1), w2 = _mm512_load_si512(w + 2),
                 w3 = _mm512_load_si512(w + 3);
 #define STEP(r) { int32_t pr; memcpy(&pr, q + (size_t)(r) * LDB + 2 * p, 4); __m512i a = _mm512_set1_epi32(pr); \
-        DP(c##r##0, a, w0); DP(c##r##1, a, w1); DP(c##r##2, a, w2); DP(c##r##3, a, w3); }
+        DG_DPWSSD(c##r##0, a, w0); DG_DPWSSD(c##r##1, a, w1); DG_DPWSSD(c##r##2, a, w2); DG_DPWSSD(c##r##3, a, w3); }
         ROWS4(STEP)
 #undef STEP
     }
@@ -89,13 +85,13 @@ static void sweep(const int16_t *q, int mp, const int16_t *pan, int kp, const fl
 }
 
 typedef struct {
-    float *yacc;     /* [ROWSP][nc] */
+    float *yacc;     /* [ROWS][nc] */
     float *pb;       /* [ROWS][LDB]: the block of P over its rows' largest, zero past the table */
-    int16_t *q;      /* [ROWSP][LDB] */
+    int16_t *q;      /* [ROWS][LDB] */
     int16_t *pan;    /* [KB / 2][CH / 16][32] */
     float *bacc;     /* [ROWS][nc / 16]: the bias term per row and group (index in the slice) */
     float *sv, *bv;  /* [LDB]: the group's scales (times 32767 / smax) and centred biases */
-    float *pmax, *alpha; /* [ROWSP] */
+    float *pmax, *alpha; /* [ROWS] */
 } bufs;
 
 /* Lays the buffers out from base (NULL: only counts); returns the bytes they take. */
@@ -103,15 +99,15 @@ static size_t carve(void *base, int nc, bufs *b) {
     size_t off = 0;
 #define TAKE(field, type, count) b->field = base ? (type *)((uint8_t *)base + off) : NULL; \
     off += ((size_t)(count) * sizeof(type) + 63) & ~(size_t)63;
-    TAKE(yacc, float, (size_t)ROWSP * nc)
+    TAKE(yacc, float, (size_t)ROWS * nc)
     TAKE(pb, float, (size_t)ROWS * LDB)
-    TAKE(q, int16_t, (size_t)ROWSP * LDB)
+    TAKE(q, int16_t, (size_t)ROWS * LDB)
     TAKE(pan, int16_t, (size_t)KB / 2 * CH * 2)
     TAKE(bacc, float, (size_t)ROWS * (nc / 16))
     TAKE(sv, float, LDB)
     TAKE(bv, float, LDB)
-    TAKE(pmax, float, ROWSP)
-    TAKE(alpha, float, ROWSP)
+    TAKE(pmax, float, ROWS)
+    TAKE(alpha, float, ROWS)
 #undef TAKE
     return off;
 }

@@ -38,9 +38,6 @@ AI float hsum8(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
-/* acc += dot(a, b) in place (gcc's intrinsics copy the accumulators around the dots) */
-#define DPWSSD(acc, a, b) __asm__("vpdpwssd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b))
-#define DPBUSD(acc, a, b) __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b))
 #define FOR_T(X) X(0) X(1) X(2)
 #define FOR_R(X, t) X(0, t) X(1, t) X(2, t) X(3, t)
 #define FOR_R1(X) X(0) X(1) X(2) X(3)
@@ -74,7 +71,7 @@ AI void kdot(const __m512i *w, size_t rstride, const float *ws, const float *wb,
 #define LDW(r) __m512i v##r = R > r ? _mm512_load_si512(w##r + (size_t)S * V + s) : _mm512_setzero_si512();
             FOR_R1(LDW)
 #undef LDW
-#define DOT_RT(r, t) if (R > r) { if (CB == 2) DPWSSD(c##r##t, v##r, a); else DPBUSD(c##r##t, v##r, a); }
+#define DOT_RT(r, t) if (R > r) { if (CB == 2) DG_DPWSSD(c##r##t, v##r, a); else DG_DPBUSD(c##r##t, v##r, a); }
 #define STEP(t) if (M > t) { __m512i a = _mm512_load_si512(a##t + (size_t)S * V + s); FOR_R(DOT_RT, t) }
             FOR_T(STEP)
 #undef STEP
