@@ -22,11 +22,11 @@ extern const dg_peak_fn dg_peak_avx2[DG_OPS_KINDS];
  * 32-bit lane L of each 32-byte step belonging to block L; int16 codes (1 KiB per superblock) /
  * bytes (512 B). */
 void dg_repack16_avx2(const uint8_t *row, int bits, int nb, int nsb, void *out);
-/* The same for the int16g4 layout (superblocks of 256 columns: 4 groups, two 32-column halves
+void dg_repack8_avx2(const uint8_t *row, int bits, int nb, int nsb, uint8_t *out);
+/* The int16 repack for the int16g4 layout (superblocks of 256 columns: 4 groups, two 32-column halves
  * each), and its fp32 scales/biases of W rows [r0, r0+nr) per lane (nl lanes): ws/wb [nr][nl]. */
 void dg_repack16g4_avx2(const uint8_t *row, int bits, int nb, int nsb, void *out);
 void dg_lane_scales16g4_avx2(const dg_mat *W, int r0, int nr, int nl, float *ws, float *wb);
-void dg_repack8_avx2(const uint8_t *row, int bits, int nb, int nsb, uint8_t *out);
 /* Integer path for ggml block types (GGUF): int16 activations, near-exact. */
 extern const dg_qpath dg_qpath_ggml16_avx2;
 
