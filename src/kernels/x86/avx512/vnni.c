@@ -143,40 +143,34 @@ AI void rows(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int ld
     }
 }
 
-static size_t scratch_bytes(int cols, int cb) {
-    size_t nbp = (size_t)dg_qblocks(cols);
-    return 2 * DG_QNB * nbp * sizeof(float) + (size_t)RSUB * nbp * DG_QB * (size_t)cb;
+/* fp32 scales and biases of DG_QNB rows per lane + RSUB rows' repacked codes: cb bytes per value,
+ * qc columns per lane (64: int16 and int8, 32: int16g4), lanes in superblocks of 8. */
+static size_t scratch_bytes(int cols, int cb, int qc) {
+    size_t nl = (size_t)(cols / qc + 7) / 8 * 8;
+    return 2 * DG_QNB * nl * sizeof(float) + (size_t)RSUB * nl * (size_t)qc * (size_t)cb;
 }
 
-/* ---- int16: the AVX2 int16 path's activations (its quantizer and layout) ---- */
+/* ---- int16 and int16g4: the AVX2 paths' activations (their quantizers and layouts) ---- */
 
-static void rows16(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int ldy, void *scratch) {
-    rows(W, r0, r1, q, Y, ldy, scratch, 2, 8);
-}
-static size_t act_bytes16(int n, int cols) { return dg_qpath_int16_avx2.act_bytes(n, cols); }
-static void act_init16(dg_qact *q, void *buf, int n, const dg_mat *W) { dg_qpath_int16_avx2.act_init(q, buf, n, W); }
-static void quantize16(const dg_qact *q, const float *X, int ldx, int i0, int i1) {
-    dg_qpath_int16_avx2.quantize(q, X, ldx, i0, i1);
-}
-static size_t scratch16(int cols) { return scratch_bytes(cols, 2); }
+#define INT16_PATH(SUF, AVX2, G)                                                                          \
+    static void rows##SUF(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int ldy, void *scratch) { \
+        rows(W, r0, r1, q, Y, ldy, scratch, 2, G);                                                         \
+    }                                                                                                      \
+    static size_t act_bytes##SUF(int n, int cols) { return AVX2.act_bytes(n, cols); }                      \
+    static void act_init##SUF(dg_qact *q, void *buf, int n, const dg_mat *W) { AVX2.act_init(q, buf, n, W); } \
+    static void quantize##SUF(const dg_qact *q, const float *X, int ldx, int i0, int i1) {                 \
+        AVX2.quantize(q, X, ldx, i0, i1);                                                                  \
+    }                                                                                                      \
+    static size_t scratch##SUF(int cols) { return scratch_bytes(cols, 2, G == 8 ? 64 : 32); }
+INT16_PATH(16, dg_qpath_int16_avx2, 8)
+INT16_PATH(16g4, dg_qpath_int16g4_avx2, 4)
+#undef INT16_PATH
 
 const dg_qpath dg_qpath_int16_avx512 = {
     .name = "int16", .ops = DG_OPS_INT16, .lossy = 0, .serves = dg_affine_blocked, .chosen = dg_affine_blocked,
     .act_bytes = act_bytes16, .act_init = act_init16, .quantize = quantize16, .rows = rows16,
     .scratch_bytes = scratch16,
 };
-
-/* ---- int16g4: the AVX2 int16g4 path's activations and weight layout ---- */
-
-static void rows16g4(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int ldy, void *scratch) {
-    rows(W, r0, r1, q, Y, ldy, scratch, 2, 4);
-}
-static size_t act_bytes16g4(int n, int cols) { return dg_qpath_int16g4_avx2.act_bytes(n, cols); }
-static void act_init16g4(dg_qact *q, void *buf, int n, const dg_mat *W) { dg_qpath_int16g4_avx2.act_init(q, buf, n, W); }
-static void quantize16g4(const dg_qact *q, const float *X, int ldx, int i0, int i1) {
-    dg_qpath_int16g4_avx2.quantize(q, X, ldx, i0, i1);
-}
-static size_t scratch16g4(int cols) { return dg_qpath_int16g4_avx2.scratch_bytes(cols); }
 
 /* Chosen where the int16 layout's 512-column superblocks pad a row by over a quarter more than
  * these 256-column ones: the MoE down projection (704 columns: 1,024 against 768), 16 x 704 ->
@@ -229,7 +223,7 @@ static void quantize8(const dg_qact *q, const float *X, int ldx, int i0, int i1)
         }
     }
 }
-static size_t scratch8(int cols) { return scratch_bytes(cols, 1); }
+static size_t scratch8(int cols) { return scratch_bytes(cols, 1, 64); }
 static int chosen4(const dg_mat *W) { return dg_affine_blocked(W) && W->bits == 4; }
 
 const dg_qpath dg_qpath_int8_avx512 = {
