@@ -6,15 +6,19 @@
  * A zmm holds two consecutive 32-byte steps of a superblock: lanes L and L + 8 both belong to
  * block L. One vpdpwssd (int16 x int16 pairs) or vpdpbusd (u8 code x s8 activation quads) adds
  * into int32 lanes without saturation, replacing the AVX2 madd + add (and for 8-bit codes with
- * int8 activations the hi/lo split: 4 * 255 * 128 fits easily). Once per superblock the two
- * halves are added (exact int32: int16 path <= 64 * 255 * 32767 < 2^31) and scaled by one
- * cvt + fma per (weight row, activation row) as in the AVX2 kernels; for the int16 path the
- * fold is the AVX2 one operation for operation, so the two give bit-identical results.
+ * int8 activations the hi/lo split: 4 * 255 * 128 fits easily). Once per superblock each
+ * accumulator is scaled in all 16 lanes (cvt, mul, fma, and the bias fma on the lower half):
+ * 4 vector ops against the 6 of halving to 8 lanes first, which matters since with 512-bit
+ * ops in flight the dots and the fold share ports 0 and 5 (in L1, 128 rows x 3072 columns:
+ * 3.38 -> 3.72 G dots/s, Xeon model 207). The order of the fp32 sums is not the AVX2 kernels':
+ * int16 agrees with avx2's to rounding, not bit for bit.
  *
- * Register block: 4 weight rows x 3 activation rows (12 int32 zmm accumulators, 12 fp32 ymm
- * ones, 4 weight vectors): 7 loads per 12 dots. The 2 x 4 block before it (6 loads per 8)
- * ran the 256 x 2,816 -> 4,096 4-bit shape 1.27-1.44x and the 8-bit head shape 1.18x slower
- * (one thread, Xeon model 207, docs/KERNELS.md): the loads, not the dots, bound it.
+ * Register block: 4 weight rows x 3 activation rows, or 3 x 4 (12 int32 zmm accumulators, 12
+ * fp32 zmm ones, 3-4 weight vectors): 7 loads per 12 dots. The 2 x 4 block before it (6 loads
+ * per 8) ran the 256 x 2,816 -> 4,096 4-bit shape 1.27-1.44x and the 8-bit head shape 1.18x
+ * slower (one thread, Xeon model 207, docs/KERNELS.md): the loads, not the dots, bound it.
+ * The activation rows are cut into ceil(n / 4) passes of 3-4 rows: an expert's 16 rows take 4
+ * passes, not 5 x 3 + 1.
  *
  * Unlike AVX2, the int16 path is chosen for 8-bit codes too: a VNNI dot costs the same for
  * either width, and it measured 1.6x (256 rows) to 3.8x (16 rows) faster than the fp32 path on
@@ -27,28 +31,21 @@
 #include "kernels/x86/avx512/avx512.h"
 
 #define AI __attribute__((always_inline)) static inline
-#define IA 3     /* activation rows per register block */
-#define RB 4     /* weight rows per register block */
+#define IA 4     /* most activation rows per register block (4 with 3 weight rows, else 3 with 4) */
 #define RSUB 32  /* weight rows repacked and swept together (L2 resident) */
 
-AI float hsum8(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
-#define FOR_T(X) X(0) X(1) X(2)
+#define FOR_T(X) X(0) X(1) X(2) X(3)
 #define FOR_R(X, t) X(0, t) X(1, t) X(2, t) X(3, t)
 #define FOR_R1(X) X(0) X(1) X(2) X(3)
 
 /* CB code bytes per value: 2 = int16 activations (vpdpwssd), 1 = int8 (vpdpbusd with the weight
  * codes as the unsigned operand); V zmm per superblock (16: int16, 8: int16g4 and int8).
  * R <= 4 repacked weight rows (w + r * rstride, scales ws / biases wb + r * nbp) against
- * M <= 3 activation rows from i; out[r * 4 + t]. Rows >= R, >= M are dead code. */
+ * M <= 4 activation rows from i (R * M <= 12: the accumulators' registers); out[r * 4 + t].
+ * Rows >= R, >= M are dead code. */
 AI void kdot(const __m512i *w, size_t rstride, const float *ws, const float *wb, int nbp, const dg_qact *q, int i,
              const int CB, const int V, const int R, const int M, int nsb, float *out) {
-#define DECL_RT(r, t) __m512i c##r##t; __m256 f##r##t = _mm256_setzero_ps();
+#define DECL_RT(r, t) __m512i c##r##t; __m512 f##r##t = _mm512_setzero_ps();
 #define DECL(t) FOR_R(DECL_RT, t) \
     const __m512i *a##t = (const __m512i *)(q->q + (size_t)(i + (M > t ? t : 0)) * q->row_bytes); \
     const float *sa##t = q->scale + (size_t)(i + (M > t ? t : 0)) * q->nblocks, \
@@ -77,30 +74,38 @@ AI void kdot(const __m512i *w, size_t rstride, const float *ws, const float *wb,
 #undef STEP
 #undef DOT_RT
         }
-#define HALVES(c) _mm256_add_epi32(_mm512_castsi512_si256(c), _mm512_extracti64x4_epi64(c, 1))
-#define FOLD_RT(r, t) if (R > r) { __m256 sw = _mm256_load_ps(ws##r + (size_t)S * 8), bw = _mm256_load_ps(wb##r + (size_t)S * 8); \
-            f##r##t = _mm256_fmadd_ps(bw, ss, _mm256_fmadd_ps(_mm256_cvtepi32_ps(HALVES(c##r##t)), _mm256_mul_ps(sw, sa), f##r##t)); }
-#define FOLD(t) if (M > t) { __m256 sa = _mm256_load_ps(sa##t + (size_t)S * 8), ss = _mm256_load_ps(ss##t + (size_t)S * 8); \
+/* Lanes L and L + 8 share block L's scales: one broadcast load gives both halves; the bias
+ * term (codes-independent) is added once, by the lower half (ss zero-extended). */
+#define LD8(p) _mm512_broadcast_f32x8(_mm256_load_ps(p))
+#define FOLD_RT(r, t) if (R > r) { __m512 sw = LD8(ws##r + (size_t)S * 8), bw = LD8(wb##r + (size_t)S * 8); \
+            f##r##t = _mm512_fmadd_ps(bw, ss, _mm512_fmadd_ps(_mm512_cvtepi32_ps(c##r##t), _mm512_mul_ps(sw, sa), f##r##t)); }
+#define FOLD(t) if (M > t) { __m512 sa = LD8(sa##t + (size_t)S * 8), ss = _mm512_zextps256_ps512(_mm256_load_ps(ss##t + (size_t)S * 8)); \
             FOR_R(FOLD_RT, t) }
         FOR_T(FOLD)
 #undef FOLD
 #undef FOLD_RT
-#undef HALVES
+#undef LD8
     }
-#define OUT_RT(r, t) if (R > r) out[r * 4 + t] = hsum8(f##r##t);
+#define OUT_RT(r, t) if (R > r) out[r * 4 + t] = _mm512_reduce_add_ps(f##r##t);
 #define OUT(t) if (M > t) { FOR_R(OUT_RT, t) }
     FOR_T(OUT)
 #undef OUT
 #undef OUT_RT
 }
 
-/* One register block: weight rows r .. r + R, activation rows i .. i + m (R <= 4, m <= 3). */
+/* One register block: weight rows r .. r + R, activation rows i .. i + m (R <= 4, m <= 4, R * m <= 12). */
 AI void kblock(const __m512i *w, size_t rstride, const float *ws, const float *wb, int nbp, const dg_qact *q,
                int i, int m, int R, int nsb, const int CB, const int V, float *out) {
-#define M3(RR) switch (m) { \
-    case 3: kdot(w, rstride, ws, wb, nbp, q, i, CB, V, RR, 3, nsb, out); break; \
-    case 2: kdot(w, rstride, ws, wb, nbp, q, i, CB, V, RR, 2, nsb, out); break; \
-    default: kdot(w, rstride, ws, wb, nbp, q, i, CB, V, RR, 1, nsb, out); break; }
+#define K(RR, MM) kdot(w, rstride, ws, wb, nbp, q, i, CB, V, RR, MM, nsb, out)
+#define M3(RR) switch (m) { case 3: K(RR, 3); break; case 2: K(RR, 2); break; default: K(RR, 1); break; }
+    if (m == 4) {
+        switch (R) {
+        case 3: K(3, 4); break;
+        case 2: K(2, 4); break;
+        default: K(1, 4); break;
+        }
+        return;
+    }
     switch (R) {
     case 4: M3(4) break;
     case 3: M3(3) break;
@@ -108,6 +113,7 @@ AI void kblock(const __m512i *w, size_t rstride, const float *ws, const float *w
     default: M3(1) break;
     }
 #undef M3
+#undef K
 }
 
 /* Y[i, r] for all rows of q and W rows [r0, r1) (dg_qpath.rows in isa.h); G: the int16
@@ -129,8 +135,11 @@ AI void rows(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int ld
             else if (G == 4) dg_repack16g4_avx2(row, W->bits, nb, nsb, d);
             else dg_repack16_avx2(row, W->bits, nb, nsb, d);
         }
-        for (int i = 0; i < q->n; i += IA) {
-            int m = q->n - i < IA ? q->n - i : IA;
+        /* Each pass over the repacked rows serves one block of activation rows; ceil(n / 4) passes
+         * of 3-4 rows each (16 rows: 4 x 4, not 5 x 3 + 1, whose last pass costs a full one). */
+        const int np = (q->n + IA - 1) / IA;
+        for (int p = 0, i = 0; p < np; p++) {
+            const int m = q->n / np + (p < q->n % np), RB = m == 4 ? 3 : 4;
             for (int r = rs; r < re; r += RB) {
                 int R = re - r < RB ? re - r : RB;
                 float out[16];
@@ -139,6 +148,7 @@ AI void rows(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int ld
                 for (int u = 0; u < R; u++)
                     for (int t = 0; t < m; t++) Y[(size_t)(i + t) * ldy + r0 + r + u] = out[4 * u + t];
             }
+            i += m;
         }
     }
 }
