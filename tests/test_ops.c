@@ -1,4 +1,4 @@
-/* Row operations: every kernel path's softcap and softmax against double-precision references. */
+/* Row operations: every kernel path's softcap, softmax and GELU against double-precision references. */
 #include <math.h>
 #include <stdlib.h>
 #include "isa_list.h"
@@ -43,6 +43,19 @@ int main(void) {
         CHECK(rel <= 4e-6, "%s softmax max rel err %.3e", dg_isa_name(isa), rel);
         CHECK(fabs(tot - 1.0) < 1e-4, "%s softmax sums to %.8f", dg_isa_name(isa), tot);
         printf("%s softmax: max rel err %.3e, sum %.8f\n", dg_isa_name(isa), rel, tot);
+        /* GELU x up: pre-activations of |x| < 12 (b), up projections z; the error
+         * relative to |x u| (tanh's ~1 ulp near +-1 is an absolute error on 1 + tanh) */
+        for (int i = 0; i < n; i++) b[i] = z[i] / 10.0f;
+        t->gelu_mul(a, b, z, n);
+        double gw = 0;
+        for (int i = 0; i < n; i++) {
+            double x = b[i], u = z[i];
+            double ref = 0.5 * x * (1.0 + tanh(0.7978845608028654 * (x + 0.044715 * x * x * x))) * u;
+            double scale = fabs(x * u) > 1e-30 ? fabs(x * u) : 1e-30, r = fabs(a[i] - ref) / scale;
+            if (r > gw) gw = r;
+        }
+        CHECK(gw <= 4e-7, "%s gelu_mul max err %.3e of |x u|", dg_isa_name(isa), gw);
+        printf("%s gelu_mul: max err %.3e of |x u| over %d values\n", dg_isa_name(isa), gw, n);
     }
     free(z); free(a); free(b);
     return t_done("test_ops");

@@ -86,9 +86,10 @@ typedef struct dg_isa_table {
     dg_pack_fn pack;
     const dg_qpath *const *qpaths;   /* NULL-terminated, fastest first (lossy ones are skipped
                                         unless allowed) */
-    /* Row ops of the logits block (ops.h has the portable definitions). */
+    /* Row ops of the logits block and the MLPs (ops.h has the portable definitions). */
     void (*softcap)(float *z, int n, double cap);
     void (*softmax)(float *p, int n);
+    void (*gelu_mul)(float *y, const float *g, const float *u, int n);
     dg_row_fn sample_row;
     const dg_tnpath *tn;             /* NULL: dg_gemm_tn on the fp32 panels */
     const dg_peak_fn *peak;          /* [DG_OPS_KINDS], entries NULL where none; NULL: none */

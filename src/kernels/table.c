@@ -19,7 +19,7 @@
 
 static const dg_isa_table table_c = {
     .isa = DG_ISA_C, .mr = DG_MR_C, .mk = dg_mk_c, .expand = dg_mat_row_range, .pack = dg_pack_c,
-    .qpaths = NULL, .softcap = dg_softcap, .softmax = dg_softmax, .sample_row = dg_sample_row_c,
+    .qpaths = NULL, .softcap = dg_softcap, .softmax = dg_softmax, .gelu_mul = dg_gelu_mul, .sample_row = dg_sample_row_c,
 };
 
 #if defined(__x86_64__)
@@ -27,7 +27,8 @@ static const dg_isa_table table_c = {
 static const dg_qpath *const avx2_q[] = {&dg_qpath_int8_avx2, &dg_qpath_int16g4_avx2, &dg_qpath_int16_avx2, &dg_qpath_ggml16_avx2, NULL};
 static const dg_isa_table table_avx2 = {
     .isa = DG_ISA_AVX2, .mr = DG_MR_AVX2, .mk = dg_mk_avx2, .expand = dg_expand_avx2, .pack = dg_pack_avx2,
-    .qpaths = avx2_q, .softcap = dg_softcap_avx2, .softmax = dg_softmax_avx2, .sample_row = dg_sample_row_avx2,
+    .qpaths = avx2_q, .softcap = dg_softcap_avx2, .softmax = dg_softmax_avx2, .gelu_mul = dg_gelu_mul_avx2,
+    .sample_row = dg_sample_row_avx2,
     .peak = dg_peak_avx2,
 };
 /* AVX2 expansion, packing and row ops: the panel packing is a small share of the fp32 path's
@@ -38,7 +39,8 @@ static const dg_peak_fn avx512_peak[DG_OPS_KINDS] = {
 };
 static const dg_isa_table table_avx512 = {
     .isa = DG_ISA_AVX512, .mr = DG_MR_AVX512, .mk = dg_mk_avx512, .expand = dg_expand_avx2, .pack = dg_pack_avx2,
-    .qpaths = avx512_q, .softcap = dg_softcap_avx2, .softmax = dg_softmax_avx2, .sample_row = dg_sample_row_avx2,
+    .qpaths = avx512_q, .softcap = dg_softcap_avx2, .softmax = dg_softmax_avx2, .gelu_mul = dg_gelu_mul_avx2,
+    .sample_row = dg_sample_row_avx2,
     .tn = &dg_tnpath_int16_avx512,
     .peak = avx512_peak,
 };
@@ -51,7 +53,8 @@ static const dg_peak_fn amx_peak[DG_OPS_KINDS] = {
 };
 static const dg_isa_table table_amx = {
     .isa = DG_ISA_AMX, .mr = DG_MR_AVX512, .mk = dg_mk_avx512, .expand = dg_expand_avx2, .pack = dg_pack_avx2,
-    .qpaths = amx_q, .softcap = dg_softcap_avx2, .softmax = dg_softmax_avx2, .sample_row = dg_sample_row_avx2,
+    .qpaths = amx_q, .softcap = dg_softcap_avx2, .softmax = dg_softmax_avx2, .gelu_mul = dg_gelu_mul_avx2,
+    .sample_row = dg_sample_row_avx2,
     .tn = &dg_tnpath_bf16x3_amx,
     .peak = amx_peak,
 };
@@ -63,7 +66,8 @@ static const dg_qpath *const neon_q[] = {&dg_qpath_int16_neon, NULL};
 static const dg_qpath *const dotprod_q[] = {&dg_qpath_int8_dotprod, &dg_qpath_int16_neon, NULL};
 static const dg_qpath *const i8mm_q[] = {&dg_qpath_int8_i8mm, &dg_qpath_int8_dotprod, &dg_qpath_int16_neon, NULL};
 #define NEON_ENTRIES .mr = DG_MR_NEON, .mk = dg_mk_neon, .expand = dg_expand_neon, .pack = dg_pack_neon, \
-    .softcap = dg_softcap_neon, .softmax = dg_softmax_neon, .sample_row = dg_sample_row_neon
+    .softcap = dg_softcap_neon, .softmax = dg_softmax_neon, .gelu_mul = dg_gelu_mul_neon, \
+    .sample_row = dg_sample_row_neon
 static const dg_isa_table table_neon = {.isa = DG_ISA_NEON, .qpaths = neon_q, NEON_ENTRIES};
 static const dg_isa_table table_dotprod = {.isa = DG_ISA_DOTPROD, .qpaths = dotprod_q, NEON_ENTRIES};
 static const dg_isa_table table_i8mm = {.isa = DG_ISA_I8MM, .qpaths = i8mm_q, NEON_ENTRIES};

@@ -3,6 +3,7 @@
  * one pool task per expert; the outputs are summed with the router weights. */
 #include <math.h>
 #include <string.h>
+#include "kernels/isa.h"
 #include "kernels/ops.h"
 #include "model/forward.h"
 
@@ -105,7 +106,7 @@ static void expert_task(void *user, int task, int thread) {
     float *O = A + (size_t)c->max_rows * Ie;
     for (int i = 0; i < cnt; i++) memcpy(X + (size_t)i * H, c->h1 + (size_t)(list[i] / K) * H, (size_t)H * sizeof *X);
     dg_gemm_rows(&c->k, thread, &j->L->exp_gate_up[e], 0, 2 * Ie, X, cnt, H, GU, 2 * Ie);
-    for (int i = 0; i < cnt; i++) dg_gelu_mul(A + (size_t)i * Ie, GU + (size_t)i * 2 * Ie, GU + (size_t)i * 2 * Ie + Ie, Ie);
+    for (int i = 0; i < cnt; i++) c->k.t->gelu_mul(A + (size_t)i * Ie, GU + (size_t)i * 2 * Ie, GU + (size_t)i * 2 * Ie + Ie, Ie);
     dg_gemm_rows(&c->k, thread, &j->L->exp_down[e], 0, H, A, cnt, Ie, O, H);
     for (int i = 0; i < cnt; i++) memcpy(c->slot_out + (size_t)list[i] * H, O + (size_t)i * H, (size_t)H * sizeof *O);
 }

@@ -10,6 +10,7 @@ void dg_expand_neon(const dg_mat *W, int r, int c0, int nc, float *out);
 void dg_pack_neon(const dg_mat *W, int r0, int nr, int k0, int kc, float *panel, float *tmp);
 void dg_softcap_neon(float *z, int n, double cap);
 void dg_softmax_neon(float *p, int n);
+void dg_gelu_mul_neon(float *y, const float *g, const float *u, int n);
 void dg_sample_row_neon(const float *logits, float *pl, int V, double invT, double u, dg_row_result *r);
 /* Integer path for MLX affine 4/8-bit weights with int16 activations (near-exact; the plain
  * NEON integer variant, taken by every ARM table). */

@@ -1,10 +1,11 @@
-/* Vectorised row operations of the logits block: the softcap and the self-conditioning softmax,
- * the same schemes as the AVX2 ones (Cephes expf: Cody-Waite reduction and a degree-5
+/* Vectorised row operations: the logits block's softcap and self-conditioning softmax and the
+ * MLPs' GELU, the same schemes as the AVX2 ones (Cephes expf: Cody-Waite reduction and a degree-5
  * polynomial, ~1 ulp; tanh(x) = 1 - 2 / (exp(2x) + 1) for |x| >= 0.625, an odd polynomial
  * below, where the subtraction would cancel), 4 lanes at a time. */
 #include <arm_neon.h>
 #include <math.h>
 #include "kernels/arm/neon/neon.h"
+#include "kernels/ops.h"
 
 static inline float32x4_t exp4(float32x4_t x) {
     x = vmaxq_f32(vminq_f32(x, vdupq_n_f32(88.3762626647949f)), vdupq_n_f32(-88.3762626647949f));
@@ -63,4 +64,15 @@ void dg_softmax_neon(float *p, int n) {
     const float inv = (float)(1.0 / sum);
     for (i = 0; i + 4 <= n; i += 4) vst1q_f32(p + i, vmulq_n_f32(vld1q_f32(p + i), inv));
     for (; i < n; i++) p[i] *= inv;
+}
+
+/* The MLPs' gelu_tanh(g) * u (ops.c's formula, tanh4 for tanhf). */
+void dg_gelu_mul_neon(float *y, const float *g, const float *u, int n) {
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        float32x4_t x = vld1q_f32(g + i), x3 = vmulq_f32(vmulq_f32(x, x), x);
+        float32x4_t t = tanh4(vmulq_n_f32(vfmaq_n_f32(x, x3, 0.044715f), 0.7978845608028654f));
+        vst1q_f32(y + i, vmulq_f32(vmulq_f32(vmulq_n_f32(x, 0.5f), vaddq_f32(vdupq_n_f32(1.0f), t)), vld1q_f32(u + i)));
+    }
+    if (i < n) dg_gelu_mul(y + i, g + i, u + i, n - i);
 }

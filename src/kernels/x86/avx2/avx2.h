@@ -11,6 +11,7 @@ void dg_expand_avx2(const dg_mat *W, int r, int c0, int nc, float *out);
 void dg_pack_avx2(const dg_mat *W, int r0, int nr, int k0, int kc, float *panel, float *tmp);
 void dg_softcap_avx2(float *z, int n, double cap);
 void dg_softmax_avx2(float *p, int n);
+void dg_gelu_mul_avx2(float *y, const float *g, const float *u, int n);
 void dg_sample_row_avx2(const float *logits, float *pl, int V, double invT, double u, dg_row_result *r);
 /* Integer paths for MLX affine 4/8-bit weights: int16 activations (near-exact; int16g4 the default
  * for 4-bit, int16 the first layout) and int8 activations (lossy). */
