@@ -19,7 +19,8 @@
 
 static const dg_isa_table table_c = {
     .isa = DG_ISA_C, .mr = DG_MR_C, .mk = dg_mk_c, .expand = dg_mat_row_range, .pack = dg_pack_c,
-    .qpaths = NULL, .softcap = dg_softcap, .softmax = dg_softmax, .gelu_mul = dg_gelu_mul, .sample_row = dg_sample_row_c,
+    .qpaths = NULL, .softcap = dg_softcap, .softmax = dg_softmax, .gelu_mul = dg_gelu_mul,
+    .sample_row = dg_sample_row_c,
 };
 
 #if defined(__x86_64__)

@@ -1,7 +1,7 @@
 /* Vectorised row operations: the logits block's softcap and self-conditioning softmax (256 x
  * 262144 values per step) and the MLPs' GELU. exp is Cephes' single-precision scheme
- * (Cody-Waite range reduction, degree-5 polynomial; about 1 ulp), tanh(x) = 1 - 2 / (exp(2x) + 1) for |x| >= 0.625
- * and an odd polynomial below, where the subtraction would cancel. */
+ * (Cody-Waite range reduction, degree-5 polynomial; about 1 ulp), tanh(x) = 1 - 2 / (exp(2x) +
+ * 1) for |x| >= 0.625 and an odd polynomial below, where the subtraction would cancel. */
 #include <immintrin.h>
 #include <math.h>
 #include "kernels/ops.h"

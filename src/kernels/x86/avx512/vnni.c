@@ -135,8 +135,7 @@ AI void rows(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int ld
             else if (G == 4) dg_repack16g4_avx2(row, W->bits, nb, nsb, d);
             else dg_repack16_avx2(row, W->bits, nb, nsb, d);
         }
-        /* Each pass over the repacked rows serves one block of activation rows; ceil(n / 4) passes
-         * of 3-4 rows each (16 rows: 4 x 4, not 5 x 3 + 1, whose last pass costs a full one). */
+        /* one pass over the repacked rows per block of 3-4 activation rows (the header says why) */
         const int np = (q->n + IA - 1) / IA;
         for (int p = 0, i = 0; p < np; p++) {
             const int m = q->n / np + (p < q->n % np), RB = m == 4 ? 3 : 4;
