@@ -28,6 +28,9 @@ void dg_repack8_avx2(const uint8_t *row, int bits, int nb, int nsb, uint8_t *out
  * each), and its fp32 scales/biases of W rows [r0, r0+nr) per lane (nl lanes): ws/wb [nr][nl]. */
 void dg_repack16g4_avx2(const uint8_t *row, int bits, int nb, int nsb, void *out);
 void dg_lane_scales16g4_avx2(const dg_mat *W, int r0, int nr, int nl, float *ws, float *wb);
+/* The same for superblocks of 8 blocks, lane L = block L (the int16 and int8 layouts): what
+ * dg_block_scales computes, by vector loads. */
+void dg_lane_scales16_avx2(const dg_mat *W, int r0, int nr, int nl, float *ws, float *wb);
 /* Integer path for ggml block types (GGUF): int16 activations, near-exact. */
 extern const dg_qpath dg_qpath_ggml16_avx2;
 

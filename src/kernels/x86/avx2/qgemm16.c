@@ -190,6 +190,9 @@ void dg_repack16g4_avx2(const uint8_t *row, int bits, int nb, int nsb, void *out
 void dg_lane_scales16g4_avx2(const dg_mat *W, int r0, int nr, int nl, float *ws, float *wb) {
     lane_scales(W, r0, nr, nl, 4, ws, wb);
 }
+void dg_lane_scales16_avx2(const dg_mat *W, int r0, int nr, int nl, float *ws, float *wb) {
+    lane_scales(W, r0, nr, nl, 8, ws, wb);
+}
 
 #define RSUB 32 /* weight rows repacked and swept together: 32 x 6 KiB (2816 columns) stays in L2 */
 

@@ -282,7 +282,7 @@ static void rows_q8(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y,
     float *wsb = scratch;
     const int nbp = q->nblocks, nr = r1 - r0;
     float *ws = wsb, *wb = wsb + (size_t)nr * nbp;
-    dg_block_scales(W, r0, nr, nbp, ws, wb);
+    dg_lane_scales16_avx2(W, r0, nr, nbp, ws, wb);   /* lane L = block L */
     uint8_t *rp = (uint8_t *)(wb + (size_t)nr * nbp);
     if (W->bits == 4) rows4(W, r0, r1, q, Y, ldy, ws, wb, rp);
     else rows8(W, r0, r1, q, Y, ldy, ws, wb, rp);

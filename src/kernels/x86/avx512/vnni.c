@@ -122,8 +122,9 @@ AI void rows(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int ld
              const int G) {
     const int nb = W->cols / DG_QB, nbp = q->nblocks, nsb = nbp / 8, nr = r1 - r0, V = CB == 2 && G == 8 ? 16 : 8;
     float *ws = scratch, *wb = ws + (size_t)nr * nbp;
+    /* lanes in block order for int16 and int8 (G == 8), as dg_block_scales, by vector loads */
     if (G == 4) dg_lane_scales16g4_avx2(W, r0, nr, nbp, ws, wb);
-    else dg_block_scales(W, r0, nr, nbp, ws, wb);
+    else dg_lane_scales16_avx2(W, r0, nr, nbp, ws, wb);
     __m512i *rp = (__m512i *)(wb + (size_t)nr * nbp);   /* 64-byte aligned: nr * nbp is a multiple of 8 */
     const size_t rstride = (size_t)nsb * V;              /* zmm per repacked row */
     for (int rs = 0; rs < nr; rs += RSUB) {
