@@ -268,6 +268,24 @@ void dg_gemm(const dg_kernels *k, dg_pool *pool, const dg_mat *W,
     dg_pool_run(pool, (W->rows + j.rb - 1) / j.rb, gemm_task, &j);
 }
 
+/* Rows ahead of the one being expanded whose slice dg_gemm_tn prefetches: a task reads a few
+ * hundred bytes of each row at the row stride, which the hardware prefetcher does not follow,
+ * so without it every row's first touch waits on memory. */
+#define TN_PREFETCH 8
+
+/* Asks for the cache lines of row r's columns [c0, c0 + nc) and their affine scales/biases.
+ * Any weight kind: the byte range is taken in proportion to the row's stride. */
+__attribute__((always_inline)) static inline void prefetch_cols(const dg_mat *W, int r, int c0, int nc) {
+    const uint8_t *row = W->w + (size_t)r * W->w_stride;
+    size_t lo = (size_t)c0 * W->w_stride / (size_t)W->cols, hi = (size_t)(c0 + nc) * W->w_stride / (size_t)W->cols;
+    for (size_t b = lo & ~(size_t)63; b < hi; b += 64) __builtin_prefetch(row + b);
+    if (W->kind == DG_W_AFFINE) {
+        size_t g = (size_t)c0 / (size_t)W->group * 2;
+        __builtin_prefetch(W->scales + (size_t)r * W->sb_stride + g);
+        __builtin_prefetch(W->biases + (size_t)r * W->sb_stride + g);
+    }
+}
+
 /* Y[:, c0:c0+w] = P · W[:, c0:c0+w] (w = j->rb): the panel is a slice of W's rows, already k-major, so
  * packing is expansion plus a copy per 16 columns. */
 static void gemm_tn_task(void *user, int task, int thread) {
@@ -279,10 +297,15 @@ static void gemm_tn_task(void *user, int task, int thread) {
     for (int k0 = 0; k0 < W->rows; k0 += KC) {
         int kc = W->rows - k0 < KC ? W->rows - k0 : KC;
         for (int kk = 0; kk < kc; kk++) {
+            if (k0 + kk + TN_PREFETCH < W->rows) prefetch_cols(W, k0 + kk + TN_PREFETCH, c0, ncols);
             t->expand(W, k0 + kk, c0, ncols, tmp);
             for (int g = 0; g < ngroups; g++) {
                 float *p = panel + (size_t)g * KC * DG_NR + (size_t)kk * DG_NR;
                 int nc = ncols - g * DG_NR < DG_NR ? ncols - g * DG_NR : DG_NR;
+                if (nc == DG_NR) {   /* a constant size: a few vector moves, not a rep movs */
+                    memcpy(p, tmp + g * DG_NR, DG_NR * sizeof *p);
+                    continue;
+                }
                 memcpy(p, tmp + g * DG_NR, (size_t)nc * sizeof *p);
                 for (int c = nc; c < DG_NR; c++) p[c] = 0.0f;
             }
@@ -290,6 +313,9 @@ static void gemm_tn_task(void *user, int task, int thread) {
         for (int i = 0; i < j->n; i += t->mr) {
             int m = j->n - i < t->mr ? j->n - i : t->mr;
             for (int r = 0; r < m; r++) memcpy(xb + (size_t)r * LDX_TN, j->X + (size_t)(i + r) * j->ldx + k0, (size_t)kc * sizeof *xb);
+            /* the next block's rows of P, from memory at the real vocabulary (P is n x V) */
+            for (int r = i + m; r < i + 2 * m && r < j->n; r++)
+                for (int c = 0; c < kc; c += 16) __builtin_prefetch(j->X + (size_t)r * j->ldx + k0 + c);
             for (int g = 0; g < ngroups; g++) {
                 int nc = ncols - g * DG_NR < DG_NR ? ncols - g * DG_NR : DG_NR;
                 t->mk(m, nc, kc, xb, LDX_TN, panel + (size_t)g * KC * DG_NR,
