@@ -16,6 +16,14 @@ AI void mk(const int M, int nc, int kc, const float *x, int ldx, const float *wt
 #define DECL(i) __m256 a##i##0 = _mm256_setzero_ps(), a##i##1 = a##i##0; const float *x##i = x + (size_t)(i) * ldx;
     MK_ROWS(DECL)
 #undef DECL
+    /* The tile of Y this call adds to was last touched a whole panel ago (in L3 or memory by
+     * now): ask for it before the k loop, not after, where its misses stalled ~14% of the
+     * kernel's time in a 6-layer step. */
+    if (accumulate)
+        for (int i = 0; i < M; i++) {
+            _mm_prefetch((const char *)(y + (size_t)i * ldy), _MM_HINT_T0);
+            _mm_prefetch((const char *)(y + (size_t)i * ldy + DG_NR - 1), _MM_HINT_T0);
+        }
     for (int k = 0; k < kc; k++) {
         __m256 w0 = _mm256_load_ps(wt + (size_t)k * 16), w1 = _mm256_load_ps(wt + (size_t)k * 16 + 8), b;
 #define STEP(i) if (M > i) { b = _mm256_broadcast_ss(x##i + k); a##i##0 = _mm256_fmadd_ps(b, w0, a##i##0); \
