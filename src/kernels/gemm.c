@@ -286,6 +286,14 @@ __attribute__((always_inline)) static inline void prefetch_cols(const dg_mat *W,
     }
 }
 
+/* dst[0, n) = src[0, n) in chunks of a constant 16 floats, which GCC moves with vector
+ * registers: a memcpy of a variable 1 KiB became rep movsq, 4% of dg_gemm_tn on a Zen 2. */
+static void copy_floats(float *dst, const float *src, int n) {
+    int c = 0;
+    for (; c + 16 <= n; c += 16) memcpy(dst + c, src + c, 16 * sizeof *dst);
+    if (c < n) memcpy(dst + c, src + c, (size_t)(n - c) * sizeof *dst);
+}
+
 /* Y[:, c0:c0+w] = P · W[:, c0:c0+w] (w = j->rb): the panel is a slice of W's rows, already k-major, so
  * packing is expansion plus a copy per 16 columns. */
 static void gemm_tn_task(void *user, int task, int thread) {
@@ -312,7 +320,7 @@ static void gemm_tn_task(void *user, int task, int thread) {
         }
         for (int i = 0; i < j->n; i += t->mr) {
             int m = j->n - i < t->mr ? j->n - i : t->mr;
-            for (int r = 0; r < m; r++) memcpy(xb + (size_t)r * LDX_TN, j->X + (size_t)(i + r) * j->ldx + k0, (size_t)kc * sizeof *xb);
+            for (int r = 0; r < m; r++) copy_floats(xb + (size_t)r * LDX_TN, j->X + (size_t)(i + r) * j->ldx + k0, kc);
             /* the next block's rows of P, from memory at the real vocabulary (P is n x V) */
             for (int r = i + m; r < i + 2 * m && r < j->n; r++)
                 for (int c = 0; c < kc; c += 16) __builtin_prefetch(j->X + (size_t)r * j->ldx + k0 + c);
