@@ -22,7 +22,7 @@ AI void mk(const int M, int nc, int kc, const float *x, int ldx, const float *wt
     if (accumulate)
         for (int i = 0; i < M; i++) {
             _mm_prefetch((const char *)(y + (size_t)i * ldy), _MM_HINT_T0);
-            _mm_prefetch((const char *)(y + (size_t)i * ldy + DG_NR - 1), _MM_HINT_T0);
+            _mm_prefetch((const char *)(y + (size_t)i * ldy + nc - 1), _MM_HINT_T0);   /* its last column */
         }
     for (int k = 0; k < kc; k++) {
         __m256 w0 = _mm256_load_ps(wt + (size_t)k * 16), w1 = _mm256_load_ps(wt + (size_t)k * 16 + 8), b;
