@@ -195,9 +195,17 @@ void dg_gemm_q(const dg_kernels *k, dg_pool *pool, const dg_mat *W, const dg_qac
 static void gemm_rows_f32(const dg_kernels *k, int thread, const dg_mat *W, int r0, int r1,
                           const float *X, int n, int ldx, float *Y, int ldy) {
     const dg_isa_table *t = k->t;
-    float *panel = k->scratch[thread], *tmp = panel + (size_t)NBT * KC;
+    float *panel = k->scratch[thread], *tmp = panel + (size_t)NBT * KC, *yb = panel + (size_t)NB * KC;
+    /* The KC slices add into Y one after another. Y's row stride (the vocabulary, for the head)
+     * puts a block's rows in the same cache sets, so between slices its tile fell out to memory;
+     * where it fits beside the panel, the block's Y is summed in a dense buffer (row stride NB)
+     * and written once. Same sums in the same order either way. */
+    const int local = (size_t)n * NB <= (size_t)(NBT - NB) * KC;
+    float *yd = local ? yb : Y;
+    const int ldd = local ? NB : ldy;
     for (int rb = r0; rb < r1; rb += NB) {
         int nrows = r1 - rb < NB ? r1 - rb : NB, ngroups = (nrows + DG_NR - 1) / DG_NR;
+        const int yc = local ? 0 : rb;   /* Y's column of the block's first row, in yd */
         for (int k0 = 0; k0 < W->cols; k0 += KC) {
             int kc = W->cols - k0 < KC ? W->cols - k0 : KC;
             for (int g = 0; g < ngroups; g++) {
@@ -209,10 +217,12 @@ static void gemm_rows_f32(const dg_kernels *k, int thread, const dg_mat *W, int 
                 for (int g = 0; g < ngroups; g++) {
                     int nc = nrows - g * DG_NR < DG_NR ? nrows - g * DG_NR : DG_NR;
                     t->mk(m, nc, kc, X + (size_t)i * ldx + k0, ldx, panel + (size_t)g * KC * DG_NR,
-                          Y + (size_t)i * ldy + rb + g * DG_NR, ldy, k0 > 0);
+                          yd + (size_t)i * ldd + yc + g * DG_NR, ldd, k0 > 0);
                 }
             }
         }
+        if (local)
+            for (int i = 0; i < n; i++) memcpy(Y + (size_t)i * ldy + rb, yb + (size_t)i * NB, (size_t)nrows * sizeof *Y);
     }
 }
 
