@@ -37,9 +37,9 @@ int dg_kernels_init(dg_kernels *k, dg_isa isa, int precise, int lossy, int n_thr
     k->lossy = lossy;
     k->n_threads = n_threads;
     k->max_cols = max_cols;
-    /* fp32 path: a panel of NBT x KC (dg_gemm_tn; dg_gemm uses NB x KC) + DG_NR x KC of
-     * expanded rows for the transpose + dg_gemm_tn's copy of P's block; integer paths: what
-     * each says it needs */
+    /* fp32 path: a panel of NBT x KC (dg_gemm_tn; dg_gemm uses NB x KC and the rest for its
+     * dense Y buffer) + DG_NR x KC of expanded rows for the transpose + dg_gemm_tn's copy of
+     * P's block; integer paths: what each says it needs */
     size_t sb = ((size_t)NBT * KC + (size_t)DG_NR * KC + (size_t)DG_MR_MAX * LDX_TN) * sizeof(float), qb = 0;
     for (const dg_qpath *const *p = k->t->qpaths; !precise && p && *p; p++) {
         size_t s = (*p)->scratch_bytes(max_cols), a = (*p)->act_bytes(DG_QROWS, max_cols);
