@@ -192,6 +192,15 @@ void dg_gemm_q(const dg_kernels *k, dg_pool *pool, const dg_mat *W, const dg_qac
 
 /* ---- fp32 path ---- */
 
+/* dst[0, n) = src[0, n) in chunks of a constant 16 floats, which GCC moves with vector
+ * registers: a memcpy of a variable size became rep movsq (P's 1 KiB rows: 4% of dg_gemm_tn
+ * on a Zen 2; the panels' 64-byte groups and dg_gemm's Y blocks too). */
+static void copy_floats(float *dst, const float *src, int n) {
+    int c = 0;
+    for (; c + 16 <= n; c += 16) memcpy(dst + c, src + c, 16 * sizeof *dst);
+    if (c < n) memcpy(dst + c, src + c, (size_t)(n - c) * sizeof *dst);
+}
+
 static void gemm_rows_f32(const dg_kernels *k, int thread, const dg_mat *W, int r0, int r1,
                           const float *X, int n, int ldx, float *Y, int ldy) {
     const dg_isa_table *t = k->t;
@@ -222,7 +231,7 @@ static void gemm_rows_f32(const dg_kernels *k, int thread, const dg_mat *W, int 
             }
         }
         if (local)
-            for (int i = 0; i < n; i++) memcpy(Y + (size_t)i * ldy + rb, yb + (size_t)i * NB, (size_t)nrows * sizeof *Y);
+            for (int i = 0; i < n; i++) copy_floats(Y + (size_t)i * ldy + rb, yb + (size_t)i * NB, nrows);
     }
 }
 
@@ -283,25 +292,22 @@ void dg_gemm(const dg_kernels *k, dg_pool *pool, const dg_mat *W,
  * so without it every row's first touch waits on memory. */
 #define TN_PREFETCH 8
 
-/* Asks for the cache lines of row r's columns [c0, c0 + nc) and their affine scales/biases.
- * Any weight kind: the byte range is taken in proportion to the row's stride. */
+/* Asks for the cache lines of bytes [lo, hi) from p. always_inline: as a separate function
+ * holding only prefetches, GCC's IPA modref counts the call free of side effects and drops it. */
+__attribute__((always_inline)) static inline void prefetch_span(const void *p, size_t lo, size_t hi) {
+    for (size_t b = lo & ~(size_t)63; b < hi; b += 64) __builtin_prefetch((const char *)p + b);
+}
+
+/* Row r's columns [c0, c0 + nc) and their affine scales/biases. Any weight kind: the byte
+ * range is taken in proportion to the row's stride. */
 __attribute__((always_inline)) static inline void prefetch_cols(const dg_mat *W, int r, int c0, int nc) {
-    const uint8_t *row = W->w + (size_t)r * W->w_stride;
-    size_t lo = (size_t)c0 * W->w_stride / (size_t)W->cols, hi = (size_t)(c0 + nc) * W->w_stride / (size_t)W->cols;
-    for (size_t b = lo & ~(size_t)63; b < hi; b += 64) __builtin_prefetch(row + b);
+    prefetch_span(W->w + (size_t)r * W->w_stride, (size_t)c0 * W->w_stride / (size_t)W->cols,
+                  (size_t)(c0 + nc) * W->w_stride / (size_t)W->cols);
     if (W->kind == DG_W_AFFINE) {
         size_t g = (size_t)c0 / (size_t)W->group * 2;
         __builtin_prefetch(W->scales + (size_t)r * W->sb_stride + g);
         __builtin_prefetch(W->biases + (size_t)r * W->sb_stride + g);
     }
-}
-
-/* dst[0, n) = src[0, n) in chunks of a constant 16 floats, which GCC moves with vector
- * registers: a memcpy of a variable 1 KiB became rep movsq, 4% of dg_gemm_tn on a Zen 2. */
-static void copy_floats(float *dst, const float *src, int n) {
-    int c = 0;
-    for (; c + 16 <= n; c += 16) memcpy(dst + c, src + c, 16 * sizeof *dst);
-    if (c < n) memcpy(dst + c, src + c, (size_t)(n - c) * sizeof *dst);
 }
 
 /* Y[:, c0:c0+w] = P · W[:, c0:c0+w] (w = j->rb): the panel is a slice of W's rows, already k-major, so
@@ -320,11 +326,7 @@ static void gemm_tn_task(void *user, int task, int thread) {
             for (int g = 0; g < ngroups; g++) {
                 float *p = panel + (size_t)g * KC * DG_NR + (size_t)kk * DG_NR;
                 int nc = ncols - g * DG_NR < DG_NR ? ncols - g * DG_NR : DG_NR;
-                if (nc == DG_NR) {   /* a constant size: a few vector moves, not a rep movs */
-                    memcpy(p, tmp + g * DG_NR, DG_NR * sizeof *p);
-                    continue;
-                }
-                memcpy(p, tmp + g * DG_NR, (size_t)nc * sizeof *p);
+                copy_floats(p, tmp + g * DG_NR, nc);
                 for (int c = nc; c < DG_NR; c++) p[c] = 0.0f;
             }
         }
@@ -333,7 +335,7 @@ static void gemm_tn_task(void *user, int task, int thread) {
             for (int r = 0; r < m; r++) copy_floats(xb + (size_t)r * LDX_TN, j->X + (size_t)(i + r) * j->ldx + k0, kc);
             /* the next block's rows of P, from memory at the real vocabulary (P is n x V) */
             for (int r = i + m; r < i + 2 * m && r < j->n; r++)
-                for (int c = 0; c < kc; c += 16) __builtin_prefetch(j->X + (size_t)r * j->ldx + k0 + c);
+                prefetch_span(j->X + (size_t)r * j->ldx + k0, 0, (size_t)kc * sizeof *j->X);
             for (int g = 0; g < ngroups; g++) {
                 int nc = ncols - g * DG_NR < DG_NR ? ncols - g * DG_NR : DG_NR;
                 t->mk(m, nc, kc, xb, LDX_TN, panel + (size_t)g * KC * DG_NR,
