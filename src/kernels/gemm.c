@@ -75,6 +75,8 @@ void dg_kernels_free(dg_kernels *k) {
     memset(k, 0, sizeof *k);
 }
 
+const dg_attpath *dg_kernels_att(const dg_kernels *k) { return k->precise ? NULL : k->t->att; }
+
 /* ---- integer paths ---- */
 
 int dg_gemm_qpaths(const dg_kernels *k, const dg_mat *W, const dg_qpath **out, int max) {

@@ -31,6 +31,7 @@ typedef struct dg_mat {
 
 typedef struct dg_isa_table dg_isa_table;
 typedef struct dg_qpath dg_qpath;
+typedef struct dg_attpath dg_attpath;
 
 typedef struct dg_kernels {
     const dg_isa_table *t;  /* the ISA's kernels (kernels/isa.h) */
@@ -55,6 +56,10 @@ typedef struct dg_kernels {
  * of up to max_cols columns. lossy: see dg_kernels. Returns 0 when out of memory. */
 int dg_kernels_init(dg_kernels *k, dg_isa isa, int precise, int lossy, int n_threads, int max_cols);
 void dg_kernels_free(dg_kernels *k);
+
+/* The table's attention path on packed K/V (kernels/isa.h), or NULL (precise path, or none:
+ * attention runs on dg_gemm_rows). */
+const dg_attpath *dg_kernels_att(const dg_kernels *k);
 
 /* Y[i, r] = sum_j X[i, j] * W[r, j] for i < n, r < W->rows (row strides ldx, ldy in floats).
  * Parallel over blocks of W rows, so every weight byte is read once per call. */

@@ -71,6 +71,25 @@ typedef struct dg_tnpath {
     size_t (*scratch_bytes)(int nc);
 } dg_tnpath;
 
+/* Attention's two products on packed K and V where an ISA has a faster form than the fp32 GEMMs
+ * (fast path only). Each kv head's K and V ([nk][D] fp32, as the cache holds them) are packed
+ * once per layer call, in parallel over key ranges; every task's scores and outputs then run on
+ * the packed form, so no task repacks or transposes the cache. */
+struct dg_attpath {
+    const char *name;
+    dg_ops ops;
+    /* bytes of one kv head's packed K and V for nk keys of width D */
+    size_t (*kv_bytes)(int nk, int D);
+    /* keys [t0, t1) of K and V (t0 a multiple of 32; t1 < nk only at a multiple of 32) into kv */
+    void (*pack)(const float *K, const float *V, int nk, int D, int t0, int t1, void *kv);
+    /* per-task scratch (64-byte aligned) for n query rows of width D */
+    size_t (*scratch_bytes)(int n, int D);
+    /* S[i][t] = Q[i] . K[t] for i < n, t < nk (Q: row stride D) */
+    void (*scores)(const void *kv, int nk, int D, const float *Q, int n, float *S, int lds, void *scratch);
+    /* O[i] = sum_t P[i][t] V[t] for i < n (O: row stride D) */
+    void (*apply)(const void *kv, int nk, int D, const float *P, int n, int ldp, float *O, void *scratch);
+};
+
 /* A register-resident loop of one kind's inner instructions: runs `reps` times, returns the
  * ops done (dg_isa_peak). */
 typedef double (*dg_peak_fn)(long reps);
@@ -92,6 +111,7 @@ typedef struct dg_isa_table {
     void (*gelu_mul)(float *y, const float *g, const float *u, int n);
     dg_row_fn sample_row;
     const dg_tnpath *tn;             /* NULL: dg_gemm_tn on the fp32 panels */
+    const dg_attpath *att;           /* NULL: attention on dg_gemm_rows (fp32 K, V transposed) */
     const dg_peak_fn *peak;          /* [DG_OPS_KINDS], entries NULL where none; NULL: none */
 } dg_isa_table;
 

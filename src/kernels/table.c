@@ -57,6 +57,7 @@ static const dg_isa_table table_amx = {
     .qpaths = amx_q, .softcap = dg_softcap_avx2, .softmax = dg_softmax_avx2, .gelu_mul = dg_gelu_mul_avx2,
     .sample_row = dg_sample_row_avx2,
     .tn = &dg_tnpath_bf16x3_amx,
+    .att = &dg_attpath_bf16x3_amx,
     .peak = amx_peak,
 };
 #endif

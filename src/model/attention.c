@@ -19,6 +19,7 @@ typedef struct att_job {
     int nk;             /* keys: cache entries (+ staged canvas rows in the decoder) */
     int key_pos0;       /* absolute position of key 0 */
     int rb;             /* query rows per task (each stacks the kv head's query heads) */
+    const dg_attpath *ap;   /* the table's packed path (c->att_vt holds K/V packed), or NULL */
 } att_job;
 
 /* Query rows per task: at most rb_max (the scratch holds att_rows stacked rows), at least 6
@@ -64,7 +65,11 @@ static void att_task(void *user, int task, int thread) {
         for (int i = 0; i < rows; i++)
             memcpy(Xq + ((size_t)hh * rows + i) * D, c->q + (size_t)(row0 + i) * qd + (size_t)(g * group + hh) * D,
                    (size_t)D * sizeof *Xq);
-    dg_gemm_rows(&c->k, thread, &K, 0, nk, Xq, n, D, S, nk);
+    const dg_attpath *ap = j->ap;
+    const uint8_t *kvp = (const uint8_t *)c->att_vt + (ap ? (size_t)g * ap->kv_bytes(nk, D) : 0);
+    void *ascr = S + c->att_pscr;
+    if (ap) ap->scores(kvp, nk, D, Xq, n, S, nk, ascr);
+    else dg_gemm_rows(&c->k, thread, &K, 0, nk, Xq, n, D, S, nk);
     for (int r = 0; r < n; r++) {
         float *s = S + (size_t)r * nk;
         int lo = 0, hi = nk;        /* visible keys [lo, hi) */
@@ -78,22 +83,27 @@ static void att_task(void *user, int task, int thread) {
         else c->k.t->softmax(s + lo, hi - lo);
         memset(s + hi, 0, (size_t)(nk - hi) * sizeof *s);
     }
-    dg_gemm_rows(&c->k, thread, &VT, 0, D, S, n, nk, O, D);
+    if (ap) ap->apply(kvp, nk, D, S, n, nk, O, ascr);
+    else dg_gemm_rows(&c->k, thread, &VT, 0, D, S, n, nk, O, D);
     for (int hh = 0; hh < group; hh++)
         for (int i = 0; i < rows; i++)
             memcpy(c->att + (size_t)(row0 + i) * qd + (size_t)(g * group + hh) * D, O + ((size_t)hh * rows + i) * D,
                    (size_t)D * sizeof *O);
 }
 
-/* Vᵀ of one kv head, keys [t0, t0 + VT_KEYS): 16 dims at a time, so that reads and writes
- * both run along rows. */
+/* What the products read, once per layer call, keys [t0, t0 + VT_KEYS) of one kv head: the
+ * table's packed K/V, or Vᵀ (16 dims at a time, so that reads and writes both run along rows). */
 #define VT_KEYS 256
-typedef struct vt_job { const dg_kv *kv; float *vt; int D, nk, nblk; } vt_job;
+typedef struct vt_job { const dg_kv *kv; float *vt; int D, nk, nblk; const dg_attpath *ap; } vt_job;
 
 static void vt_task(void *user, int task, int thread) {
     vt_job *j = user;
     int g = task / j->nblk, t0 = (task % j->nblk) * VT_KEYS, t1 = t0 + VT_KEYS < j->nk ? t0 + VT_KEYS : j->nk, D = j->D;
     const float *V = dg_kv_v(j->kv, g);
+    if (j->ap) {
+        j->ap->pack(dg_kv_k(j->kv, g), V, j->nk, D, t0, t1, (uint8_t *)j->vt + (size_t)g * j->ap->kv_bytes(j->nk, D));
+        return;
+    }
     float *VT = j->vt + (size_t)g * D * j->nk;
     for (int d0 = 0; d0 < D; d0 += 16) {
         int d1 = d0 + 16 < D ? d0 + 16 : D;
@@ -113,7 +123,8 @@ static void attend(const dg_pass *ps, int li) {
         const dg_span *sp = &ps->sp[s];
         dg_seq *seq = &c->seqs[sp->seq];
         dg_kv *kv = &seq->kv[li];
-        att_job j = {ps, L, sp, kv, kv->n, 0, att_rows(c->pool, nkv, sp->rows, c->att_rows / (nq / nkv))};
+        const dg_attpath *ap = dg_kernels_att(&c->k);
+        att_job j = {ps, L, sp, kv, kv->n, 0, att_rows(c->pool, nkv, sp->rows, c->att_rows / (nq / nkv)), ap};
         if (ps->decoder) {
             /* stage the canvas K/V after the cache entries; kv->n stays: nothing is committed */
             dg_kv_stage(kv, c->kn + (size_t)sp->row0 * kvd, c->vn + (size_t)sp->row0 * kvd, sp->rows);
@@ -122,12 +133,12 @@ static void attend(const dg_pass *ps, int li) {
         } else {
             j.key_pos0 = seq->len - (kv->n - sp->rows);
         }
-        vt_job vj = {kv, c->att_vt, D, j.nk, (j.nk + VT_KEYS - 1) / VT_KEYS};
+        vt_job vj = {kv, c->att_vt, D, j.nk, (j.nk + VT_KEYS - 1) / VT_KEYS, ap};
         dg_pool_run(c->pool, nkv * vj.nblk, vt_task, &vj);
         dg_pool_run(c->pool, nkv * ((sp->rows + j.rb - 1) / j.rb), att_task, &j);
-        double fl = 4.0 * nq * sp->rows * (double)j.nk * D;   /* Q K^T and P V, fp32 kernels */
+        double fl = 4.0 * nq * sp->rows * (double)j.nk * D;   /* Q K^T and P V */
         c->prof.flops += fl;
-        c->prof.ops[DG_PART_ATTENTION][DG_OPS_FP32] += fl;
+        c->prof.ops[DG_PART_ATTENTION][ap ? ap->ops : DG_OPS_FP32] += fl;
     }
 }
 

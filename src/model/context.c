@@ -63,7 +63,15 @@ dg_status dg_ctx_new(const dg_model *m, const dg_ctx_params *p, dg_ctx **out, dg
     c->exp_count = calloc((size_t)E, sizeof(int));
     c->exp_order = calloc((size_t)E, sizeof(int));
     c->exp_rows = calloc((size_t)E * R, sizeof(int));
-    c->att_vt = falloc((size_t)kvmax * ((size_t)c->max_tokens + (size_t)R), &ok);
+    /* what attention's products read: Vᵀ, or the table's packed K/V of every kv head */
+    const dg_attpath *ap = ok ? dg_kernels_att(&c->k) : NULL;
+    int keys = c->max_tokens + R;
+    size_t vt = (size_t)kvmax * (size_t)keys;
+    if (ap) {
+        size_t kf = (size_t)cfg->n_kv * ap->kv_bytes(keys, cfg->head_dim), kg = (size_t)cfg->g_n_kv * ap->kv_bytes(keys, cfg->g_head_dim);
+        vt = ((kf > kg ? kf : kg) + sizeof(float) - 1) / sizeof(float);
+    }
+    c->att_vt = falloc(vt, &ok);
     c->rope_cs = falloc(2 * (size_t)R * hmax, &ok);
     c->rope_sn = falloc(2 * (size_t)R * hmax, &ok);
     c->inv_freq_s = calloc((size_t)hmax, sizeof(double));
@@ -74,13 +82,15 @@ dg_status dg_ctx_new(const dg_model *m, const dg_ctx_params *p, dg_ctx **out, dg
     if (!c->sc_idx || !c->sc_cnt || !c->exp_load) ok = 0;
     c->att_keys = c->max_tokens + R;
     c->att_rows = imax(DG_ATT_ROWS, cfg->n_heads);
+    c->att_pscr = ((size_t)c->att_rows * ((size_t)c->att_keys + 2 * (size_t)Dmax) + 15) / 16 * 16;
     c->exp_scratch = calloc((size_t)c->n_threads, sizeof(float *));
     c->att_scratch = calloc((size_t)c->n_threads, sizeof(float *));
     if (!c->route_idx || !c->exp_count || !c->exp_order || !c->exp_rows || !c->inv_freq_s || !c->inv_freq_f ||
         !c->exp_scratch || !c->att_scratch) ok = 0;
     for (int t = 0; ok && t < c->n_threads; t++) {
         c->exp_scratch[t] = falloc((size_t)R * (2 * (size_t)H + 3 * (size_t)Ie), &ok);
-        c->att_scratch[t] = falloc((size_t)c->att_rows * ((size_t)c->att_keys + 2 * (size_t)Dmax), &ok);
+        /* scores, stacked queries, outputs; then (64-byte aligned) the packed path's scratch */
+        c->att_scratch[t] = falloc(c->att_pscr + (ap ? (ap->scratch_bytes(c->att_rows, Dmax) + 3) / 4 : 0), &ok);
     }
     if (ok) {
         /* inv_freq[j] = 1 / theta^(2j / D); proportional RoPE: only the first pairs rotate,

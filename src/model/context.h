@@ -38,7 +38,9 @@ struct dg_ctx {
                                    keys, those queries and their outputs (Dmax wide) */
     int att_rows;               /* DG_ATT_ROWS, or the heads of one kv head if more */
     int att_keys;               /* most keys a layer attends: max_tokens + max_rows */
-    float *att_vt;              /* V transposed for one layer: [n_kv][D][keys] */
+    size_t att_pscr;            /* where in att_scratch the packed path's scratch starts (floats) */
+    float *att_vt;              /* one layer's V transposed, [n_kv][D][keys], or its K/V packed
+                                   for the table's attention path */
     int *sc_idx, *sc_cnt;       /* fast path: per canvas row, the tokens of a sparse soft
                                    embedding row [canvas][DG_SC_CAP] and their count (-1 dense) */
     float *rope_cs, *rope_sn;   /* [max_rows, Dmax/2] for the current pass, per layer type */

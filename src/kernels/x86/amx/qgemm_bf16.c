@@ -43,7 +43,7 @@ static void quantize(const dg_qact *q, const float *X, int ldx, int i0, int i1) 
 
 /* Weight rows [r0, r0 + nr) (nr <= 64; missing rows of the last tile zero) -> B tiles in rp.
  * A row's 32 values of a step are 16 bf16 pairs: pair kk goes to tile row kk, column n. */
-static void repack(const dg_mat *W, int r0, int nr, int ns, uint8_t *rp) {
+void dg_bf16x3_pack_rows(const dg_mat *W, int r0, int nr, int ns, uint8_t *rp) {
     const __m512i rowoff = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
                                               _mm512_set1_epi32(64));
     for (int r = 0; r < dg_round16(nr); r++) {
@@ -80,44 +80,48 @@ AI void block(const uint8_t *a, size_t astride, const uint8_t *b, size_t bstride
 }
 
 /* C tile (activation rows 16g.., weight rows r..) from cbuf into Y, the rows and columns that exist */
-static void put(const float *c, int g, int r, int n, int nr, float *Y, int ldy, int rbase) {
+static void put(const float *c, int g, int r, int n, int nr, float *Y, int ldy) {
     int ni = n - 16 * g < 16 ? n - 16 * g : 16, nc = nr - r < 16 ? nr - r : 16;
-    for (int i = 0; i < ni; i++) memcpy(Y + (size_t)(16 * g + i) * ldy + rbase + r, c + 16 * i, (size_t)nc * sizeof(float));
+    for (int i = 0; i < ni; i++) memcpy(Y + (size_t)(16 * g + i) * ldy + r, c + 16 * i, (size_t)nc * sizeof(float));
 }
 
-AI void rows_w(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int ldy, uint8_t *rp, const int WLO) {
-    const int nr = r1 - r0, ns = q->nblocks, ng = (q->n + 15) / 16, nt = (nr + 15) / 16;
+AI void product(const uint8_t *a, int n, int ns, const uint8_t *b0, int nr, float *Y, int ldy, const int WLO) {
+    const int ng = (n + 15) / 16, nt = (nr + 15) / 16;
     const size_t stride = (size_t)ns * 2 * TILE;
     float cb[4][256] __attribute__((aligned(64)));
     dg_tilecfg cfg;
     dg_tile_config(&cfg);
     for (int t = 0; t < nt; t += 2) {
-        const uint8_t *b = rp + (size_t)t * stride;
+        const uint8_t *b = b0 + (size_t)t * stride;
         int two_t = t + 1 < nt;
         for (int g = 0; g < ng; g += 2) {
-            const uint8_t *a = q->q + (size_t)g * stride;
+            const uint8_t *ag = a + (size_t)g * stride;
             int two_g = g + 1 < ng;
-            if (two_g && two_t) block(a, stride, b, stride, ns, 2, 2, WLO);
-            else if (two_g) block(a, stride, b, stride, ns, 2, 1, WLO);
-            else if (two_t) block(a, stride, b, stride, ns, 1, 2, WLO);
-            else block(a, stride, b, stride, ns, 1, 1, WLO);
+            if (two_g && two_t) block(ag, stride, b, stride, ns, 2, 2, WLO);
+            else if (two_g) block(ag, stride, b, stride, ns, 2, 1, WLO);
+            else if (two_t) block(ag, stride, b, stride, ns, 1, 2, WLO);
+            else block(ag, stride, b, stride, ns, 1, 1, WLO);
             DG_TSTORE(0, cb[0], 64); if (two_t) DG_TSTORE(1, cb[1], 64);
             if (two_g) { DG_TSTORE(2, cb[2], 64); if (two_t) DG_TSTORE(3, cb[3], 64); }
-            put(cb[0], g, 16 * t, q->n, nr, Y, ldy, r0);
-            if (two_t) put(cb[1], g, 16 * (t + 1), q->n, nr, Y, ldy, r0);
+            put(cb[0], g, 16 * t, n, nr, Y, ldy);
+            if (two_t) put(cb[1], g, 16 * (t + 1), n, nr, Y, ldy);
             if (two_g) {
-                put(cb[2], g + 1, 16 * t, q->n, nr, Y, ldy, r0);
-                if (two_t) put(cb[3], g + 1, 16 * (t + 1), q->n, nr, Y, ldy, r0);
+                put(cb[2], g + 1, 16 * t, n, nr, Y, ldy);
+                if (two_t) put(cb[3], g + 1, 16 * (t + 1), n, nr, Y, ldy);
             }
         }
     }
     DG_TILE_RELEASE();
 }
 
+void dg_bf16x3_product(const uint8_t *a, int n, int ns, const uint8_t *b, int nr, float *Y, int ldy, int wlo) {
+    if (wlo) product(a, n, ns, b, nr, Y, ldy, 1);
+    else product(a, n, ns, b, nr, Y, ldy, 0);
+}
+
 static void rows(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int ldy, void *scratch) {
-    repack(W, r0, r1 - r0, q->nblocks, scratch);
-    if (W->kind == DG_W_BF16) rows_w(W, r0, r1, q, Y, ldy, scratch, 0);
-    else rows_w(W, r0, r1, q, Y, ldy, scratch, 1);
+    dg_bf16x3_pack_rows(W, r0, r1 - r0, q->nblocks, scratch);
+    dg_bf16x3_product(q->q, q->n, q->nblocks, scratch, r1 - r0, Y + r0, ldy, W->kind != DG_W_BF16);
 }
 
 static size_t scratch_bytes(int cols) { return (size_t)DG_QNB * steps(cols) * 2 * 64; }
