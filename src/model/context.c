@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 static int imax(int a, int b) { return a > b ? a : b; }
+static int imin(int a, int b) { return a < b ? a : b; }
 
 static float *falloc(size_t n, int *ok) {
     float *p = NULL;
@@ -68,7 +69,8 @@ dg_status dg_ctx_new(const dg_model *m, const dg_ctx_params *p, dg_ctx **out, dg
     int keys = c->max_tokens + R;
     size_t vt = (size_t)kvmax * (size_t)keys;
     if (ap) {
-        size_t kf = (size_t)cfg->n_kv * ap->kv_bytes(keys, cfg->head_dim), kg = (size_t)cfg->g_n_kv * ap->kv_bytes(keys, cfg->g_head_dim);
+        int skeys = imin(keys, imax(1, cfg->window - 1) + R);   /* a sliding layer's most keys */
+        size_t kf = (size_t)cfg->n_kv * ap->kv_bytes(skeys, cfg->head_dim), kg = (size_t)cfg->g_n_kv * ap->kv_bytes(keys, cfg->g_head_dim);
         vt = ((kf > kg ? kf : kg) + sizeof(float) - 1) / sizeof(float);
     }
     c->att_vt = falloc(vt, &ok);
