@@ -16,6 +16,12 @@ AI void mk(const int M, int nc, int kc, const float *x, int ldx, const float *wt
 #define DECL(i) __m512 a##i = _mm512_setzero_ps();
     MK_ROWS(DECL)
 #undef DECL
+    /* the Y tile it adds to, asked for before the k loop (the AVX2 kernel's reason) */
+    if (accumulate)
+        for (int i = 0; i < M; i++) {
+            _mm_prefetch((const char *)(y + (size_t)i * ldy), _MM_HINT_T0);
+            _mm_prefetch((const char *)(y + (size_t)i * ldy + nc - 1), _MM_HINT_T0);
+        }
     for (int k = 0; k < kc; k++) {
         __m512 w = _mm512_load_ps(wt + (size_t)k * 16);
 #define STEP(i) if (M > i) a##i = _mm512_fmadd_ps(_mm512_set1_ps(x[(size_t)(i) * ldx + k]), w, a##i);
