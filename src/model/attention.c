@@ -170,12 +170,23 @@ void dg_attention_qkv(const dg_pass *ps, int li) {
     dg_ctx *c = ps->c;
     const dg_layer *L = &c->m->layers[li];
     int S = ps->S, H = c->m->cfg.hidden, qd = c->m->cfg.n_heads * L->D, kvd = L->n_kv * L->D;
-    for (int i = 0; i < S; i++) dg_rmsnorm(c->xn + (size_t)i * H, c->x + (size_t)i * H, L->in_norm, H, c->m->cfg.eps);
+    dg_norm_rows(c, c->xn, c->x, L->in_norm, S);
     dg_mm(c, &L->q, c->xn, S, H, c->q, qd);
     dg_mm(c, &L->k, c->xn, S, H, c->kn, kvd);
     if (!L->full) dg_mm(c, &L->v, c->xn, S, H, c->vn, kvd);
     qkv_job j = {c, L};
     dg_pool_run(c->pool, S, qkv_row, &j);
+}
+
+/* r = x + post_attn_norm(a), one row */
+static void residual_row(void *user, int i, int thread) {
+    const qkv_job *j = user;
+    dg_ctx *c = j->c;
+    int H = c->m->cfg.hidden;
+    float *a = c->a + (size_t)i * H, *r = c->r + (size_t)i * H;
+    const float *x = c->x + (size_t)i * H;
+    dg_rmsnorm(a, a, j->L->post_attn_norm, H, c->m->cfg.eps);
+    for (int d = 0; d < H; d++) r[d] = x[d] + a[d];
 }
 
 void dg_attention_out(const dg_pass *ps, int li) {
@@ -184,10 +195,6 @@ void dg_attention_out(const dg_pass *ps, int li) {
     int S = ps->S, H = c->m->cfg.hidden, qd = c->m->cfg.n_heads * L->D;
     attend(ps, li);
     dg_mm(c, &L->o, c->att, S, qd, c->a, H);
-    for (int i = 0; i < S; i++) {
-        float *a = c->a + (size_t)i * H, *r = c->r + (size_t)i * H;
-        const float *x = c->x + (size_t)i * H;
-        dg_rmsnorm(a, a, L->post_attn_norm, H, c->m->cfg.eps);
-        for (int d = 0; d < H; d++) r[d] = x[d] + a[d];
-    }
+    qkv_job j = {c, L};
+    dg_pool_run(c->pool, S, residual_row, &j);
 }

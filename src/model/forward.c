@@ -74,19 +74,35 @@ static void commit_kv(const dg_pass *ps, int li) {
     }
 }
 
+typedef struct { dg_ctx *c; float *y; const float *x, *w; } norm_job;
+static void norm_row(void *user, int i, int thread) {
+    const norm_job *j = user;
+    size_t H = (size_t)j->c->m->cfg.hidden;
+    dg_rmsnorm(j->y + i * H, j->x + i * H, j->w, (int)H, j->c->m->cfg.eps);
+}
+
+void dg_norm_rows(dg_ctx *c, float *y, const float *x, const float *w, int S) {
+    norm_job j = {c, y, x, w};
+    dg_pool_run(c->pool, S, norm_row, &j);
+}
+
 /* x = (r + post_ff_norm(m1 + m2)) * layer scalar. */
-static void layer_output(const dg_pass *ps, int li) {
-    dg_ctx *c = ps->c;
-    const dg_layer *L = &c->m->layers[li];
+typedef struct { dg_ctx *c; const dg_layer *L; float scalar; } out_job;
+static void output_row(void *user, int i, int thread) {
+    const out_job *j = user;
+    dg_ctx *c = j->c;
     int H = c->m->cfg.hidden;
-    float scalar = ps->decoder ? L->scalar_dec : L->scalar_enc;
-    for (int i = 0; i < ps->S; i++) {
-        float *m1 = c->m1 + (size_t)i * H, *x = c->x + (size_t)i * H;
-        const float *m2 = c->m2 + (size_t)i * H, *r = c->r + (size_t)i * H;
-        for (int d = 0; d < H; d++) m1[d] += m2[d];
-        dg_rmsnorm(m1, m1, L->post_ff_norm, H, c->m->cfg.eps);
-        for (int d = 0; d < H; d++) x[d] = (r[d] + m1[d]) * scalar;
-    }
+    float *m1 = c->m1 + (size_t)i * H, *x = c->x + (size_t)i * H;
+    const float *m2 = c->m2 + (size_t)i * H, *r = c->r + (size_t)i * H;
+    for (int d = 0; d < H; d++) m1[d] += m2[d];
+    dg_rmsnorm(m1, m1, j->L->post_ff_norm, H, c->m->cfg.eps);
+    for (int d = 0; d < H; d++) x[d] = (r[d] + m1[d]) * j->scalar;
+}
+
+static void layer_output(const dg_pass *ps, int li) {
+    const dg_layer *L = &ps->c->m->layers[li];
+    out_job j = {ps->c, L, ps->decoder ? L->scalar_dec : L->scalar_enc};
+    dg_pool_run(ps->c->pool, ps->S, output_row, &j);
 }
 
 static void layer_forward(const dg_pass *ps, int li) {

@@ -12,6 +12,10 @@ void dg_mm(dg_ctx *c, const dg_mat *W, const float *X, int n, int ldx, float *Y,
  * kernel W gets; for products that bypass dg_mm. */
 void dg_count_flops(dg_ctx *c, const dg_mat *W, double flops);
 
+/* y[i] = rms_norm(x[i]) * w (w NULL: none) for S rows of width hidden, in parallel over rows:
+ * the norms between the products were a serial pass each (y may be x). */
+void dg_norm_rows(dg_ctx *c, float *y, const float *x, const float *w, int S);
+
 /* Y = down(gelu(gate X) * up X) for S rows of width hidden; c->g, c->u are the scratch. */
 void dg_gated_mlp(dg_ctx *c, const dg_mat *gate, const dg_mat *up, const dg_mat *down,
                   const float *X, int S, float *Y);

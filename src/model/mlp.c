@@ -16,9 +16,8 @@ void dg_gated_mlp(dg_ctx *c, const dg_mat *gate, const dg_mat *up, const dg_mat 
 void dg_dense_mlp(const dg_pass *ps, int li) {
     dg_ctx *c = ps->c;
     const dg_layer *L = &c->m->layers[li];
-    int S = ps->S, H = c->m->cfg.hidden;
-    double eps = c->m->cfg.eps;
-    for (int i = 0; i < S; i++) dg_rmsnorm(c->h1 + (size_t)i * H, c->r + (size_t)i * H, L->pre_ff_norm, H, eps);
+    int S = ps->S;
+    dg_norm_rows(c, c->h1, c->r, L->pre_ff_norm, S);
     dg_gated_mlp(c, &L->gate, &L->up, &L->down, c->h1, S, c->m1);
-    for (int i = 0; i < S; i++) dg_rmsnorm(c->m1 + (size_t)i * H, c->m1 + (size_t)i * H, L->post_ff1_norm, H, eps);
+    dg_norm_rows(c, c->m1, c->m1, L->post_ff1_norm, S);
 }

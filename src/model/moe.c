@@ -77,9 +77,9 @@ void dg_moe_route(const dg_pass *ps, int li) {
     const dg_layer *L = &c->m->layers[li];
     int S = ps->S, H = c->m->cfg.hidden;
     float rs = (float)(1.0 / sqrt((double)H));
+    dg_norm_rows(c, c->h1, c->r, NULL, S);
     for (int i = 0; i < S; i++) {
         float *n = c->h1 + (size_t)i * H;
-        dg_rmsnorm(n, c->r + (size_t)i * H, NULL, H, c->m->cfg.eps);
         for (int d = 0; d < H; d++) n[d] = n[d] * L->router_scale[d] * rs;
     }
     dg_mm(c, &L->router, c->h1, S, H, c->router_logits, c->m->cfg.n_experts);
@@ -111,12 +111,27 @@ static void expert_task(void *user, int task, int thread) {
     for (int i = 0; i < cnt; i++) memcpy(c->slot_out + (size_t)list[i] * H, O + (size_t)i * H, (size_t)H * sizeof *O);
 }
 
+/* m2 = post_ff2_norm(sum_k w_k slot_k), one row */
+static void combine_row(void *user, int i, int thread) {
+    const moe_job *j = user;
+    dg_ctx *c = j->c;
+    int H = c->m->cfg.hidden, K = c->m->cfg.top_k;
+    float *m2 = c->m2 + (size_t)i * H;
+    for (int d = 0; d < H; d++) m2[d] = 0;
+    for (int k = 0; k < K; k++) {
+        const float *o = c->slot_out + ((size_t)i * K + k) * H;
+        float w = c->route_w[(size_t)i * K + k];
+        for (int d = 0; d < H; d++) m2[d] += w * o[d];
+    }
+    dg_rmsnorm(m2, m2, j->L->post_ff2_norm, H, c->m->cfg.eps);
+}
+
 void dg_moe_experts(const dg_pass *ps, int li) {
     dg_ctx *c = ps->c;
     const dg_layer *L = &c->m->layers[li];
     const dg_config *cfg = &c->m->cfg;
-    int S = ps->S, H = cfg->hidden, E = cfg->n_experts, K = cfg->top_k;
-    for (int i = 0; i < S; i++) dg_rmsnorm(c->h1 + (size_t)i * H, c->r + (size_t)i * H, L->pre_ff2_norm, H, cfg->eps);
+    int S = ps->S, E = cfg->n_experts;
+    dg_norm_rows(c, c->h1, c->r, L->pre_ff2_norm, S);
     moe_job mj = {c, L};
     dg_pool_run(c->pool, c->n_active, expert_task, &mj);
     for (int e = 0; e < E; e++)     /* the experts' products bypass dg_mm: count them here */
@@ -126,14 +141,5 @@ void dg_moe_experts(const dg_pass *ps, int li) {
             dg_count_flops(c, dn, 2.0 * c->exp_count[e] * dn->rows * (double)dn->cols);
             c->prof.weight_bytes += (double)(dg_mat_bytes(gu) + dg_mat_bytes(dn));
         }
-    for (int i = 0; i < S; i++) {
-        float *m2 = c->m2 + (size_t)i * H;
-        for (int d = 0; d < H; d++) m2[d] = 0;
-        for (int k = 0; k < K; k++) {
-            const float *o = c->slot_out + ((size_t)i * K + k) * H;
-            float w = c->route_w[(size_t)i * K + k];
-            for (int d = 0; d < H; d++) m2[d] += w * o[d];
-        }
-        dg_rmsnorm(m2, m2, L->post_ff2_norm, H, cfg->eps);
-    }
+    dg_pool_run(c->pool, S, combine_row, &mj);
 }
