@@ -24,6 +24,17 @@ static double unif(void) {
 }
 static float val(void) { return (float)(unif() * 2 - 1); }
 
+/* |got - sum_j a[j sa] b[j sb]| / sum_j |a[j sa] b[j sb]| over n terms, in double */
+static double dot_err(float got, const float *a, size_t sa, const float *b, size_t sb, int n) {
+    double ref = 0, mag = 0;
+    for (int j = 0; j < n; j++) {
+        double t = (double)a[j * sa] * b[j * sb];
+        ref += t;
+        mag += fabs(t);
+    }
+    return fabs(got - ref) / mag;
+}
+
 /* worst |got - ref| / sum|terms| over the case; -1 when a score outside the nk columns changed */
 static double check_case(const dg_attpath *ap, int nk, int D, int n) {
     int lds = nk + 3;
@@ -42,24 +53,14 @@ static double check_case(const dg_attpath *ap, int nk, int D, int n) {
     double worst = 0;
     for (int i = 0; i < n; i++) {
         for (int t = 0; t < nk; t++) {
-            double ref = 0, mag = 0;
-            for (int d = 0; d < D; d++) {
-                ref += (double)Q[i * D + d] * K[t * D + d];
-                mag += fabs((double)Q[i * D + d] * K[t * D + d]);
-            }
-            double e = fabs(S[i * lds + t] - ref) / mag;
+            double e = dot_err(S[i * lds + t], Q + i * D, 1, K + t * D, 1, D);
             if (!(e <= worst)) worst = e;   /* NaN counts as worst */
         }
         for (int t = nk; t < lds; t++)
             if (S[i * lds + t] != 12345.0f) worst = -1;
         if (worst < 0) break;
         for (int d = 0; d < D; d++) {
-            double ref = 0, mag = 0;
-            for (int t = 0; t < nk; t++) {
-                ref += (double)P[i * nk + t] * V[t * D + d];
-                mag += fabs((double)P[i * nk + t] * V[t * D + d]);
-            }
-            double e = fabs(O[i * D + d] - ref) / mag;
+            double e = dot_err(O[i * D + d], P + i * nk, 1, V + d, (size_t)D, nk);
             if (!(e <= worst)) worst = e;
         }
     }

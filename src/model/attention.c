@@ -142,10 +142,12 @@ static void attend(const dg_pass *ps, int li) {
     }
 }
 
+/* A layer's row tasks: the head norms and RoPE, and the residual after o_proj */
+typedef struct { dg_ctx *c; const dg_layer *L; } layer_job;
+
 /* q/k/v head norms and RoPE for one row (V has no RoPE; full layers take V from raw K). */
-typedef struct { dg_ctx *c; const dg_layer *L; } qkv_job;
 static void qkv_row(void *user, int row, int thread) {
-    const qkv_job *j = user;
+    const layer_job *j = user;
     dg_ctx *c = j->c;
     const dg_layer *L = j->L;
     const dg_config *cfg = &c->m->cfg;
@@ -174,13 +176,13 @@ void dg_attention_qkv(const dg_pass *ps, int li) {
     dg_mm(c, &L->q, c->xn, S, H, c->q, qd);
     dg_mm(c, &L->k, c->xn, S, H, c->kn, kvd);
     if (!L->full) dg_mm(c, &L->v, c->xn, S, H, c->vn, kvd);
-    qkv_job j = {c, L};
+    layer_job j = {c, L};
     dg_pool_run(c->pool, S, qkv_row, &j);
 }
 
 /* r = x + post_attn_norm(a), one row */
 static void residual_row(void *user, int i, int thread) {
-    const qkv_job *j = user;
+    const layer_job *j = user;
     dg_ctx *c = j->c;
     int H = c->m->cfg.hidden;
     float *a = c->a + (size_t)i * H, *r = c->r + (size_t)i * H;
@@ -195,6 +197,6 @@ void dg_attention_out(const dg_pass *ps, int li) {
     int S = ps->S, H = c->m->cfg.hidden, qd = c->m->cfg.n_heads * L->D;
     attend(ps, li);
     dg_mm(c, &L->o, c->att, S, qd, c->a, H);
-    qkv_job j = {c, L};
+    layer_job j = {c, L};
     dg_pool_run(c->pool, S, residual_row, &j);
 }

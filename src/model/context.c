@@ -66,7 +66,7 @@ dg_status dg_ctx_new(const dg_model *m, const dg_ctx_params *p, dg_ctx **out, dg
     c->exp_rows = calloc((size_t)E * R, sizeof(int));
     /* what attention's products read: Vᵀ, or the table's packed K/V of every kv head */
     const dg_attpath *ap = ok ? dg_kernels_att(&c->k) : NULL;
-    int keys = c->max_tokens + R;
+    int keys = c->att_keys = c->max_tokens + R;
     size_t vt = (size_t)kvmax * (size_t)keys;
     if (ap) {
         int skeys = imin(keys, imax(1, cfg->window - 1) + R);   /* a sliding layer's most keys */
@@ -82,7 +82,6 @@ dg_status dg_ctx_new(const dg_model *m, const dg_ctx_params *p, dg_ctx **out, dg
     c->sc_cnt = calloc((size_t)cfg->canvas, sizeof *c->sc_cnt);
     c->exp_load = calloc((size_t)m->n_layers, sizeof *c->exp_load);
     if (!c->sc_idx || !c->sc_cnt || !c->exp_load) ok = 0;
-    c->att_keys = c->max_tokens + R;
     c->att_rows = imax(DG_ATT_ROWS, cfg->n_heads);
     c->att_pscr = ((size_t)c->att_rows * ((size_t)c->att_keys + 2 * (size_t)Dmax) + 15) / 16 * 16;
     c->exp_scratch = calloc((size_t)c->n_threads, sizeof(float *));

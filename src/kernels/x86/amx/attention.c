@@ -55,14 +55,10 @@ static void pack(const float *K, const float *V, int nk, int D, int t0, int t1, 
         }
 }
 
-/* Rows [0, n) of X (cols wide, row stride ldx) as A tiles of ns steps in a, the last
- * group's missing rows zero. */
+/* Rows [0, n) of X (cols wide, row stride ldx) as A tiles of ns steps in a */
 static void split_rows(const float *X, int ldx, int n, int cols, int ns, uint8_t *a) {
-    size_t gs = (size_t)ns * 2 * TILE;
-    for (int i = 0; i < n; i++) dg_bf16x3_row(X + (size_t)i * ldx, cols, ns, a + (size_t)(i / 16) * gs + (size_t)(i % 16) * 64);
-    if (n % 16)
-        for (int s = 0; s < 2 * ns; s++)
-            memset(a + (size_t)(n / 16) * gs + (size_t)s * TILE + (size_t)(n % 16) * 64, 0, (size_t)(16 - n % 16) * 64);
+    dg_bf16x3_split_rows(X, ldx, 0, n, cols, ns, a);
+    dg_bf16x3_zero_pad(a, n, ns);
 }
 
 static size_t scratch_bytes(int n, int D) {

@@ -25,23 +25,25 @@ static void act_init(dg_qact *q, void *buf, int n, const dg_mat *W) {
     q->cols = W->cols;
     q->nblocks = steps(W->cols);
     q->q = buf;
-    if (n % 16) {   /* the last group's missing rows */
-        size_t g = (size_t)(n / 16);
-        for (int s = 0; s < q->nblocks; s++)
-            for (int p = 0; p < 2; p++) {
-                uint8_t *t = q->q + ((g * q->nblocks + s) * 2 + p) * TILE;
-                memset(t + (size_t)(n % 16) * 64, 0, (size_t)(16 - n % 16) * 64);
-            }
-    }
+    dg_bf16x3_zero_pad(q->q, n, q->nblocks);
+}
+
+void dg_bf16x3_zero_pad(uint8_t *a, int n, int ns) {
+    if (n % 16 == 0) return;
+    uint8_t *g = a + (size_t)(n / 16) * ns * 2 * TILE;
+    for (int t = 0; t < 2 * ns; t++) memset(g + (size_t)t * TILE + (size_t)(n % 16) * 64, 0, (size_t)(16 - n % 16) * 64);
+}
+
+void dg_bf16x3_split_rows(const float *X, int ldx, int i0, int i1, int cols, int ns, uint8_t *a) {
+    for (int i = i0; i < i1; i++)
+        dg_bf16x3_row(X + (size_t)i * ldx, cols, ns, a + (size_t)(i / 16) * ns * 2 * TILE + (size_t)(i % 16) * 64);
 }
 
 static void quantize(const dg_qact *q, const float *X, int ldx, int i0, int i1) {
-    for (int i = i0; i < i1; i++)
-        dg_bf16x3_row(X + (size_t)i * ldx, q->cols, q->nblocks,
-                      q->q + (size_t)(i / 16) * q->nblocks * 2 * TILE + (size_t)(i % 16) * 64);
+    dg_bf16x3_split_rows(X, ldx, i0, i1, q->cols, q->nblocks, q->q);
 }
 
-/* Weight rows [r0, r0 + nr) (nr <= 64; missing rows of the last tile zero) -> B tiles in rp.
+/* Weight rows [r0, r0 + nr) (missing rows of the last tile zero) -> B tiles in rp.
  * A row's 32 values of a step are 16 bf16 pairs: pair kk goes to tile row kk, column n. */
 void dg_bf16x3_pack_rows(const dg_mat *W, int r0, int nr, int ns, uint8_t *rp) {
     const __m512i rowoff = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
