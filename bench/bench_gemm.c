@@ -4,6 +4,8 @@
  * --full: the head and gemm_tn at the full vocabulary (262144; default a 1/8 slice of it, same
  *         per-row work, so the rates are representative; the full tn shape re-streams a 256 MiB P);
  * --only S: only the shapes whose name contains S (e.g. "bit" for the affine ones);
+ * --isa NAME, --threads N: only that kernel table, only that thread count (1 or 2: a profile
+ *         that sees one path);
  * --c:    also time the portable C path (slow). GFLOP/s counts 2 flops per multiply-add; weight
  * GB/s is the stored weight bytes (codes + scales + biases) read once per call, over the time.
  * Paths, for every kernel table this build has and this CPU runs: "precise" = exact fp32;
@@ -133,9 +135,12 @@ static void run(const char *name, int op, const dg_kernels *k, dg_pool *pool, co
 }
 
 int main(int argc, char **argv) {
-    int full = 0, with_c = 0;
+    int full = 0, with_c = 0, only_threads = 0;
+    const char *only_isa = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--full")) full = 1;
+        else if (!strcmp(argv[i], "--isa") && i + 1 < argc) only_isa = argv[++i];
+        else if (!strcmp(argv[i], "--threads") && i + 1 < argc) only_threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--c")) with_c = 1;
         else if (!strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
     }
@@ -151,12 +156,14 @@ int main(int argc, char **argv) {
     bmat head = make(DG_W_AFFINE, V, 2816, 8), headbf = make(DG_W_BF16, V / 4, 2816, 0);
     char hname[64], tname[64];
     for (int threads = 1; threads <= 2; threads++) {
+        if (only_threads && threads != only_threads) continue;
         dg_pool *pool = dg_pool_new(threads);
         double bw = bandwidth(pool, threads);
         printf("== %d thread(s): memory read bandwidth %.2f GB/s\n", threads, bw);
         for (int isa = DG_ISA_C; isa <= DG_ISA_I8MM; isa++) {
             const dg_isa_table *tb = dg_isa_table_get((dg_isa)isa);
-            if (!tb || !dg_cpu_supports(&cpu, (dg_isa)isa) || (isa == DG_ISA_C && !with_c)) continue;
+            if (!tb || !dg_cpu_supports(&cpu, (dg_isa)isa) || (isa == DG_ISA_C && !with_c && !only_isa)) continue;
+            if (only_isa && strcmp(only_isa, dg_isa_name((dg_isa)isa))) continue;
             for (int pi = 0; pi < 3; pi++) {   /* precise, fast, fast+lossy */
                 int precise = pi == 0, lossy = pi == 2;
                 dg_kernels k;
