@@ -25,6 +25,8 @@
 
 #define AI __attribute__((always_inline)) static inline
 #define T 16   /* tile rows: weight rows and activation rows per tile dot */
+#define KC 6   /* blocks per chunk: 4 weight tiles + 2 activation planes x KC KiB fit in L1 */
+#define GB 16  /* activation groups per batch: their partial sums, GB x 4 x 1 KiB, in scratch */
 
 /* C (+)= A . B, A unsigned; B signed (BUSD) or unsigned (BUUD) */
 #define TILE_DPBUSD(c, a, b) __asm__ volatile("tdpbusd %%tmm" #b ", %%tmm" #a ", %%tmm" #c ::: "memory")
@@ -97,6 +99,9 @@ static void repack(const dg_mat *W, int r0, int nr, int nb, size_t rstride, uint
     }
 }
 
+/* bytes per repacked weight row in scratch */
+static inline size_t rstride_scratch(size_t nbp) { return nbp * 64; }
+
 #define R16(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)
 
 /* Loads block b's weight tile and activation tile(s) into tmm TA, TH (and TL). */
@@ -111,23 +116,23 @@ static void repack(const dg_mat *W, int r0, int nr, int nb, size_t rstride, uint
         DG_TSTORE(0, cb[(b) & 1][0], 64); if (P == 2) DG_TSTORE(1, cb[(b) & 1][1], 64); }
 
 /* 16 weight rows (codes a, stride rstride; scales ws / biases wb, [16][nbp]) against activation
- * group g of q: out[r][i]. Block b's tile work is issued before block b - 1 is folded, so the
- * tile unit and the vector fold overlap. */
+ * group g of q over blocks [b0, b1): out[r][i] (+)= (first: =). Block b's tile work is issued
+ * before block b - 1 is folded, so the tile unit and the vector fold overlap. */
 AI void tile16(const uint8_t *a, size_t rstride, const float *ws, const float *wb, int nbp, const dg_qact *q, int g,
-               int nb, const int P, float out[T][T]) {
+               int b0, int nb, int first, const int P, float out[T][T]) {
     int32_t cb[2][2][T * T] __attribute__((aligned(64)));
     const uint8_t *bq = q->q + (size_t)g * T * q->row_bytes;
     const float *sa = q->scale + (size_t)g * q->nblocks * T, *ss = q->ssum + (size_t)g * q->nblocks * T;
-#define DECL(r) __m512 f##r = _mm512_setzero_ps();
+#define DECL(r) __m512 f##r = first ? _mm512_setzero_ps() : _mm512_load_ps(out[r]);
     R16(DECL)
 #undef DECL
-    LOAD_SET(0, 2, 3, 4);
-    for (int b = 0; b <= nb; b++) {
+    LOAD_SET(b0, 2, 3, 4);
+    for (int b = b0; b <= nb; b++) {
         if (b < nb) {
-            if (b & 1) DOT_SET(b, 5, 6, 7, 2, 3, 4)
+            if ((b - b0) & 1) DOT_SET(b, 5, 6, 7, 2, 3, 4)
             else DOT_SET(b, 2, 3, 4, 5, 6, 7)
         }
-        if (b == 0) continue;
+        if (b == b0) continue;
         const int p = b - 1;   /* fold the previous block */
         const int32_t *ch = cb[p & 1][0], *cl = cb[p & 1][1];
         const __m512 vsa = _mm512_load_ps(sa + (size_t)p * T), vss = _mm512_load_ps(ss + (size_t)p * T);
@@ -138,7 +143,7 @@ AI void tile16(const uint8_t *a, size_t rstride, const float *ws, const float *w
         R16(FOLD)
 #undef FOLD
     }
-#define OUT(r) _mm512_storeu_ps(out[r], f##r);
+#define OUT(r) _mm512_store_ps(out[r], f##r);
     R16(OUT)
 #undef OUT
 }
@@ -154,31 +159,47 @@ AI void rows(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int ld
     /* 8-bit codes in whole tiles are already the tiles' layout: read in place (a copy of the
      * head's codes was 6% of a step's time) */
     const uint8_t *rp = (const uint8_t *)(wb + (size_t)DG_QNB * nbp);
-    size_t rstride = (size_t)nbp * 64;
+    size_t rstride = rstride_scratch(nbp);
     if (W->bits == 8 && nr % T == 0) {
         rp = W->w + (size_t)r0 * W->w_stride;
         rstride = W->w_stride;
     } else {
         repack(W, r0, nr, nb, rstride, (uint8_t *)rp);
     }
+    /* Blocks in chunks of KC, activation groups in batches of GB: within a chunk the weight
+     * tiles' KC blocks (at most 4 x KC KiB) stay in L1 across the batch's groups and each
+     * group's (P x KC KiB) across the weight tiles; whole-row sweeps reloaded the activation
+     * tiles from L2 for every weight tile, and the tile loads stalled. */
+    float (*acc)[T][T] = (float (*)[T][T])((uint8_t *)(wb + (size_t)DG_QNB * nbp) + (size_t)DG_QNB * rstride_scratch(nbp));
+    const int ntile = dg_round16(nr) / T, ngroups = (q->n + T - 1) / T;
     dg_tilecfg cfg;
     dg_tile_config(&cfg);
-    for (int t = 0; t < nr; t += T) {
-        for (int g = 0; g * T < q->n; g++) {
-            float out[T][T] __attribute__((aligned(64)));
-            tile16(rp + (size_t)t * rstride, rstride, ws + (size_t)t * nbp, wb + (size_t)t * nbp, nbp, q, g, nb, P, out);
-            int ni = q->n - g * T < T ? q->n - g * T : T, nrt = nr - t < T ? nr - t : T;
-            for (int i = 0; i < ni; i++)
-                for (int r = 0; r < nrt; r++) Y[(size_t)(g * T + i) * ldy + r0 + t + r] = out[r][i];
+    for (int g0 = 0; g0 < ngroups; g0 += GB) {
+        int g1 = g0 + GB < ngroups ? g0 + GB : ngroups;
+        for (int b0 = 0; b0 < nb; b0 += KC) {
+            int b1 = b0 + KC < nb ? b0 + KC : nb;
+            for (int g = g0; g < g1; g++)
+                for (int t = 0; t < ntile; t++)
+                    tile16(rp + (size_t)t * T * rstride, rstride, ws + (size_t)t * T * nbp, wb + (size_t)t * T * nbp, nbp,
+                           q, g, b0, b1, b0 == 0, P, acc[(g - g0) * ntile + t]);
         }
+        for (int g = g0; g < g1; g++)
+            for (int t = 0; t < ntile; t++) {
+                int ni = q->n - g * T < T ? q->n - g * T : T, nrt = nr - t * T < T ? nr - t * T : T;
+                float (*out)[T] = acc[(g - g0) * ntile + t];
+                for (int i = 0; i < ni; i++)
+                    for (int r = 0; r < nrt; r++) Y[(size_t)(g * T + i) * ldy + r0 + t * T + r] = out[r][i];
+            }
     }
     DG_TILE_RELEASE();
 }
 
-/* fp32 scales and biases of DG_QNB rows per block + those rows' codes as bytes */
+/* fp32 scales and biases of DG_QNB rows per block + those rows' codes as bytes + the partial
+ * sums of a batch of groups */
 static size_t scratch_bytes(int cols) {
     size_t nbp = (size_t)dg_qblocks(cols);
-    return 2 * DG_QNB * nbp * sizeof(float) + (size_t)DG_QNB * nbp * DG_QB;
+    return 2 * DG_QNB * nbp * sizeof(float) + (size_t)DG_QNB * rstride_scratch(nbp) +
+           (size_t)GB * (DG_QNB / T) * T * T * sizeof(float);
 }
 
 /* ---- int16 (near-exact): 8-bit codes too, the tiles take them at the same cost ---- */
