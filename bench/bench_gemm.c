@@ -8,6 +8,8 @@
  *         that sees one path);
  * --expert-rows N: activation rows per expert in the MoE shapes (default 16, the mean of a
  *         256-row canvas; a routed canvas spreads 5..30, and 17 pays for two 16-row tiles);
+ * --experts N: distinct 4-bit experts per MoE run (default 8, whose 18 MB can stay in the last
+ *         level cache; 128, a layer's, stream from memory as in a step);
  * --c:    also time the portable C path (slow). GFLOP/s counts 2 flops per multiply-add; weight
  * GB/s is the stored weight bytes (codes + scales + biases) read once per call, over the time.
  * Paths, for every kernel table this build has and this CPU runs: "precise" = exact fp32;
@@ -103,6 +105,7 @@ enum { OP_GEMM, OP_MOE, OP_TN, OP_GEMMQ };
 
 static const char *only;
 static int erows = 16;   /* activation rows per expert (--expert-rows) */
+static int nexp = 8;     /* distinct 4-bit experts per MoE run (--experts) */
 
 static void run(const char *name, int op, const dg_kernels *k, dg_pool *pool, const bmat *W, int nw,
                 int n, double bw, const dg_qpath *qp) {
@@ -145,6 +148,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--isa") && i + 1 < argc) only_isa = argv[++i];
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc) only_threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--expert-rows") && i + 1 < argc) erows = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--experts") && i + 1 < argc) nexp = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--c")) with_c = 1;
         else if (!strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
     }
@@ -152,16 +156,14 @@ int main(int argc, char **argv) {
     dg_cpu_detect(&cpu);
     int V = full ? 262144 : 32768;
     bmat q_bf16 = make(DG_W_BF16, 4096, 2816, 0), q_8 = make(DG_W_AFFINE, 4096, 2816, 8), q_4 = make(DG_W_AFFINE, 4096, 2816, 4);
-    bmat gu[8], dn[8], gu16[8], dn16[8];
-    for (int e = 0; e < 8; e++) {
-        gu[e] = make(DG_W_AFFINE, 1408, 2816, 4); dn[e] = make(DG_W_AFFINE, 2816, 704, 4);
-        gu16[e] = make(DG_W_BF16, 1408, 2816, 0); dn16[e] = make(DG_W_BF16, 2816, 704, 0);
-    }
+    if (erows < 1 || erows > 256 || nexp < 1 || nexp > 128) { fprintf(stderr, "--expert-rows: 1..256, --experts: 1..128\n"); return 2; }
+    bmat gu[128], dn[128], gu16[8], dn16[8];
+    for (int e = 0; e < nexp; e++) { gu[e] = make(DG_W_AFFINE, 1408, 2816, 4); dn[e] = make(DG_W_AFFINE, 2816, 704, 4); }
+    for (int e = 0; e < 8; e++) { gu16[e] = make(DG_W_BF16, 1408, 2816, 0); dn16[e] = make(DG_W_BF16, 2816, 704, 0); }
     bmat head = make(DG_W_AFFINE, V, 2816, 8), headbf = make(DG_W_BF16, V / 4, 2816, 0);
     char hname[64], tname[64], e_gu4[64], e_dn4[64], e_gu16[64], e_dn16[64];
-    if (erows < 1 || erows > 256) { fprintf(stderr, "--expert-rows: 1..256\n"); return 2; }
-    snprintf(e_gu4, sizeof e_gu4, "8 experts %dx2816->1408 4-bit", erows);
-    snprintf(e_dn4, sizeof e_dn4, "8 experts %dx704->2816 4-bit", erows);
+    snprintf(e_gu4, sizeof e_gu4, "%d experts %dx2816->1408 4-bit", nexp, erows);
+    snprintf(e_dn4, sizeof e_dn4, "%d experts %dx704->2816 4-bit", nexp, erows);
     snprintf(e_gu16, sizeof e_gu16, "8 experts %dx2816->1408 bf16", erows);
     snprintf(e_dn16, sizeof e_dn16, "8 experts %dx704->2816 bf16", erows);
     for (int threads = 1; threads <= 2; threads++) {
@@ -180,16 +182,16 @@ int main(int argc, char **argv) {
                 snprintf(hname, sizeof hname, "head 256x2816->%d 8-bit", V);
                 if (lossy) {   /* what the lossy paths change: the 4-bit shapes */
                     run("q_proj-shape 256x2816->4096 4-bit", OP_GEMM, &k, pool, &q_4, 1, 256, bw, NULL);
-                    run(e_gu4, OP_MOE, &k, pool, gu, 8, erows, bw, NULL);
-                    run(e_dn4, OP_MOE, &k, pool, dn, 8, erows, bw, NULL);
+                    run(e_gu4, OP_MOE, &k, pool, gu, nexp, erows, bw, NULL);
+                    run(e_dn4, OP_MOE, &k, pool, dn, nexp, erows, bw, NULL);
                     dg_kernels_free(&k);
                     continue;
                 }
                 run("q_proj 256x2816->4096 bf16", OP_GEMM, &k, pool, &q_bf16, 1, 256, bw, NULL);
                 run("q_proj 256x2816->4096 8-bit", OP_GEMM, &k, pool, &q_8, 1, 256, bw, NULL);
                 run("q_proj-shape 256x2816->4096 4-bit", OP_GEMM, &k, pool, &q_4, 1, 256, bw, NULL);
-                run(e_gu4, OP_MOE, &k, pool, gu, 8, erows, bw, NULL);
-                run(e_dn4, OP_MOE, &k, pool, dn, 8, erows, bw, NULL);
+                run(e_gu4, OP_MOE, &k, pool, gu, nexp, erows, bw, NULL);
+                run(e_dn4, OP_MOE, &k, pool, dn, nexp, erows, bw, NULL);
                 run(e_gu16, OP_MOE, &k, pool, gu16, 8, erows, bw, NULL);
                 run(e_dn16, OP_MOE, &k, pool, dn16, 8, erows, bw, NULL);
                 if (isa != DG_ISA_C) {
