@@ -20,6 +20,7 @@
 #include <immintrin.h>
 #include <string.h>
 #include "kernels/x86/avx2/simd.h"
+#include "kernels/x86/avx2/avx2.h"
 #include "kernels/x86/amx/amx.h"
 #include "kernels/x86/amx/tiles.h"
 
@@ -153,7 +154,8 @@ AI void tile16(const uint8_t *a, size_t rstride, const float *ws, const float *w
 AI void rows(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int ldy, void *scratch, const int P) {
     const int nb = W->cols / DG_QB, nbp = q->nblocks, nr = r1 - r0;
     float *ws = scratch, *wb = ws + (size_t)DG_QNB * nbp;
-    dg_block_scales(W, r0, nr, nbp, ws, wb);
+    /* by vector loads: the scalar dg_block_scales was 16% of 128 experts' products */
+    dg_lane_scales16_avx2(W, r0, nr, nbp, ws, wb);
     memset(ws + (size_t)nr * nbp, 0, (size_t)(dg_round16(nr) - nr) * nbp * sizeof(float));
     memset(wb + (size_t)nr * nbp, 0, (size_t)(dg_round16(nr) - nr) * nbp * sizeof(float));
     /* 8-bit codes in whole tiles are already the tiles' layout: read in place (a copy of the
