@@ -51,12 +51,23 @@ static void act_init(dg_qact *q, void *buf, int n, const dg_mat *W, int planes) 
     }
 }
 
-/* Position k of a block's tile row -> the code it holds (see the header). */
-static inline int code_at(int k, int bits) { return bits == 8 ? k : k < 32 ? 2 * k : 2 * (k - 32) + 1; }
+/* Tile position k holds code k (8-bit) or, for 4-bit, the even codes then the odd ones (see the
+ * header): the permutation of the codes 0..63 (two halves of 32 int16) into positions 0..31, 32..63. */
+static const uint16_t order4[64] = {
+    0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30, 32, 34, 36, 38, 40, 42, 44, 46, 48, 50, 52, 54, 56, 58, 60, 62,
+    1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 43, 45, 47, 49, 51, 53, 55, 57, 59, 61, 63};
+
+/* 64 bytes in tile order (positions 4j..4j+3 a dword) -> dword j at d + 64 j: the block's B-tile
+ * row of this activation row. */
+AI void scatter_row(uint8_t *d, __m256i p0, __m256i p1) {
+    const __m512i at = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32(64));
+    _mm512_i32scatter_epi32(d, at, _mm512_inserti64x4(_mm512_castsi256_si512(p0), p1, 1), 1);
+}
 
 static void quantize(const dg_qact *q, const float *X, int ldx, int i0, int i1, int planes) {
     const int nb = q->cols / DG_QB;
     const float qmax = planes == 2 ? 32767.0f : 127.0f;
+    const __m512i o0 = _mm512_loadu_si512(order4), o1 = _mm512_loadu_si512(order4 + 32);
     for (int i = i0; i < i1; i++) {
         const float *x = X + (size_t)i * ldx;
         uint8_t *grp = q->q + (size_t)(i / T) * T * q->row_bytes + (size_t)(i % T) * 4;
@@ -64,18 +75,21 @@ static void quantize(const dg_qact *q, const float *X, int ldx, int i0, int i1, 
         for (int b = 0; b < nb; b++) {
             int32_t qi[DG_QB];
             const float s = dg_quant_block_avx2(x + (size_t)b * DG_QB, qmax, qi);
-            int sum = 0;
-            uint8_t *hi = grp + (size_t)b * 1024, *lo = planes == 2 ? hi + (size_t)q->nblocks * 1024 : hi;
-            for (int k = 0; k < DG_QB; k++) {
-                int v = qi[code_at(k, q->bits)];
-                sum += v;
-                size_t o = (size_t)(k >> 2) * 64 + (size_t)(k & 3);
-                if (planes == 2) {
-                    hi[o] = (uint8_t)(int8_t)(v >> 8);   /* arithmetic shift: floor, so v = 256 hi + lo */
-                    lo[o] = (uint8_t)(v & 255);
-                } else {
-                    hi[o] = (uint8_t)(int8_t)v;
-                }
+            /* codes 0..31 and 32..63 as int16 (|code| <= 32767), then in tile order */
+            __m512i c0 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi32_epi16(_mm512_loadu_si512(qi))),
+                                            _mm512_cvtepi32_epi16(_mm512_loadu_si512(qi + 16)), 1);
+            __m512i c1 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi32_epi16(_mm512_loadu_si512(qi + 32))),
+                                            _mm512_cvtepi32_epi16(_mm512_loadu_si512(qi + 48)), 1);
+            __m512i t0 = c0, t1 = c1;
+            if (q->bits == 4) { t0 = _mm512_permutex2var_epi16(c0, o0, c1); t1 = _mm512_permutex2var_epi16(c0, o1, c1); }
+            const int sum = _mm512_reduce_add_epi32(_mm512_add_epi32(_mm512_madd_epi16(c0, _mm512_set1_epi16(1)),
+                                                                     _mm512_madd_epi16(c1, _mm512_set1_epi16(1))));
+            uint8_t *hi = grp + (size_t)b * 1024;
+            if (planes == 2) {   /* v = 256 hi + lo: hi = v >> 8 (arithmetic, floor), lo = its low byte */
+                scatter_row(hi, _mm512_cvtepi16_epi8(_mm512_srai_epi16(t0, 8)), _mm512_cvtepi16_epi8(_mm512_srai_epi16(t1, 8)));
+                scatter_row(hi + (size_t)q->nblocks * 1024, _mm512_cvtepi16_epi8(t0), _mm512_cvtepi16_epi8(t1));
+            } else {
+                scatter_row(hi, _mm512_cvtepi16_epi8(t0), _mm512_cvtepi16_epi8(t1));
             }
             q->scale[sg + (size_t)b * T] = s;
             q->ssum[sg + (size_t)b * T] = s * (float)sum;   /* |sum| <= 64 * 32767 < 2^24: exact */
