@@ -19,7 +19,6 @@
  * Tiles are per thread: every call configures them and releases them at the end (tiles.h). */
 #include <immintrin.h>
 #include <string.h>
-#include "kernels/x86/avx2/simd.h"
 #include "kernels/x86/avx2/avx2.h"
 #include "kernels/x86/amx/amx.h"
 #include "kernels/x86/amx/tiles.h"
@@ -64,6 +63,19 @@ AI void scatter_row(uint8_t *d, __m256i p0, __m256i p1) {
     _mm512_i32scatter_epi32(d, at, _mm512_inserti64x4(_mm512_castsi256_si512(p0), p1, 1), 1);
 }
 
+/* dg_quant_block_avx2's codes and scale (the same max, the same scale, the same rounding), left in
+ * registers: the codes went through a stack array, and reading it back as zmm after ymm stores
+ * missed store forwarding (three quarters of the quantizer's samples). */
+AI float quant_block(const float *xb, float qmax, __m512i c[4]) {
+    __m512 x[4], mx = _mm512_setzero_ps();
+    for (int j = 0; j < 4; j++) { x[j] = _mm512_loadu_ps(xb + 16 * j); mx = _mm512_max_ps(mx, _mm512_abs_ps(x[j])); }
+    const float amax = _mm512_reduce_max_ps(mx);
+    const float inv = amax > 0.0f && amax <= 3.0e38f ? qmax / amax : 0.0f;
+    const __m512 vinv = _mm512_set1_ps(inv);
+    for (int j = 0; j < 4; j++) c[j] = _mm512_cvtps_epi32(_mm512_mul_ps(x[j], vinv));
+    return inv > 0.0f ? amax / qmax : 0.0f;
+}
+
 static void quantize(const dg_qact *q, const float *X, int ldx, int i0, int i1, int planes) {
     const int nb = q->cols / DG_QB;
     const float qmax = planes == 2 ? 32767.0f : 127.0f;
@@ -73,13 +85,11 @@ static void quantize(const dg_qact *q, const float *X, int ldx, int i0, int i1, 
         uint8_t *grp = q->q + (size_t)(i / T) * T * q->row_bytes + (size_t)(i % T) * 4;
         const size_t sg = (size_t)(i / T) * q->nblocks * T + (size_t)(i % T);
         for (int b = 0; b < nb; b++) {
-            int32_t qi[DG_QB];
-            const float s = dg_quant_block_avx2(x + (size_t)b * DG_QB, qmax, qi);
+            __m512i qc[4];
+            const float s = quant_block(x + (size_t)b * DG_QB, qmax, qc);
             /* codes 0..31 and 32..63 as int16 (|code| <= 32767), then in tile order */
-            __m512i c0 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi32_epi16(_mm512_loadu_si512(qi))),
-                                            _mm512_cvtepi32_epi16(_mm512_loadu_si512(qi + 16)), 1);
-            __m512i c1 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi32_epi16(_mm512_loadu_si512(qi + 32))),
-                                            _mm512_cvtepi32_epi16(_mm512_loadu_si512(qi + 48)), 1);
+            __m512i c0 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi32_epi16(qc[0])), _mm512_cvtepi32_epi16(qc[1]), 1);
+            __m512i c1 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi32_epi16(qc[2])), _mm512_cvtepi32_epi16(qc[3]), 1);
             __m512i t0 = c0, t1 = c1;
             if (q->bits == 4) { t0 = _mm512_permutex2var_epi16(c0, o0, c1); t1 = _mm512_permutex2var_epi16(c0, o1, c1); }
             const int sum = _mm512_reduce_add_epi32(_mm512_add_epi32(_mm512_madd_epi16(c0, _mm512_set1_epi16(1)),
