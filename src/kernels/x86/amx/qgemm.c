@@ -137,14 +137,14 @@ static inline size_t rstride_scratch(size_t nbp) { return nbp * 64; }
  * zero -> dot -> store that each block's C goes through. */
 #define DOT_SET(b, TA, TH, TL, NA, NH, NL) { DG_TZERO(0); TILE_DPBUSD(0, TA, TH); \
         if (P == 2) { DG_TZERO(1); TILE_DPBUUD(1, TA, TL); } \
-        if ((b) + 1 < nb) LOAD_SET((b) + 1, NA, NH, NL); \
+        if ((b) + 1 < b1) LOAD_SET((b) + 1, NA, NH, NL); \
         DG_TSTORE(0, cb[(b) & 1][0], 64); if (P == 2) DG_TSTORE(1, cb[(b) & 1][1], 64); }
 
 /* 16 weight rows (codes a, stride rstride; scales ws / biases wb, [16][nbp]) against activation
  * group g of q over blocks [b0, b1): out[r][i] (+)= (first: =). Block b's tile work is issued
  * before block b - 1 is folded, so the tile unit and the vector fold overlap. */
 AI void tile16(const uint8_t *a, size_t rstride, const float *ws, const float *wb, int nbp, const dg_qact *q, int g,
-               int b0, int nb, int first, const int P, float out[T][T]) {
+               int b0, int b1, int first, const int P, float out[T][T]) {
     int32_t cb[2][2][T * T] __attribute__((aligned(64)));
     const uint8_t *bq = q->q + (size_t)g * T * q->row_bytes;
     const float *sa = q->scale + (size_t)g * q->nblocks * T, *ss = q->ssum + (size_t)g * q->nblocks * T;
@@ -152,8 +152,8 @@ AI void tile16(const uint8_t *a, size_t rstride, const float *ws, const float *w
     R16(DECL)
 #undef DECL
     LOAD_SET(b0, 2, 3, 4);
-    for (int b = b0; b <= nb; b++) {
-        if (b < nb) {
+    for (int b = b0; b <= b1; b++) {
+        if (b < b1) {
             if ((b - b0) & 1) DOT_SET(b, 5, 6, 7, 2, 3, 4)
             else DOT_SET(b, 2, 3, 4, 5, 6, 7)
         }
