@@ -59,7 +59,7 @@ static const uint16_t order4[64] = {
 /* 64 bytes in tile order (positions 4j..4j+3 a dword) -> dword j at d + 64 j: the block's B-tile
  * row of this activation row. */
 AI void scatter_row(uint8_t *d, __m256i p0, __m256i p1) {
-    const __m512i at = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32(64));
+    const __m512i at = _mm512_setr_epi32(0, 64, 128, 192, 256, 320, 384, 448, 512, 576, 640, 704, 768, 832, 896, 960);
     _mm512_i32scatter_epi32(d, at, _mm512_inserti64x4(_mm512_castsi256_si512(p0), p1, 1), 1);
 }
 
@@ -184,19 +184,20 @@ AI void rows(const dg_mat *W, int r0, int r1, const dg_qact *q, float *Y, int ld
     memset(wb + (size_t)nr * nbp, 0, (size_t)(dg_round16(nr) - nr) * nbp * sizeof(float));
     /* 8-bit codes in whole tiles are already the tiles' layout: read in place (a copy of the
      * head's codes was 6% of a step's time) */
-    const uint8_t *rp = (const uint8_t *)(wb + (size_t)DG_QNB * nbp);
+    uint8_t *codes = (uint8_t *)(wb + (size_t)DG_QNB * nbp);   /* then the partial sums (scratch_bytes) */
+    const uint8_t *rp = codes;
     size_t rstride = rstride_scratch(nbp);
     if (W->bits == 8 && nr % T == 0) {
         rp = W->w + (size_t)r0 * W->w_stride;
         rstride = W->w_stride;
     } else {
-        repack(W, r0, nr, nb, rstride, (uint8_t *)rp);
+        repack(W, r0, nr, nb, rstride, codes);
     }
     /* Blocks in chunks of KC, activation groups in batches of GB: within a chunk the weight
      * tiles' KC blocks (at most 4 x KC KiB) stay in L1 across the batch's groups and each
      * group's (P x KC KiB) across the weight tiles; whole-row sweeps reloaded the activation
      * tiles from L2 for every weight tile, and the tile loads stalled. */
-    float (*acc)[T][T] = (float (*)[T][T])((uint8_t *)(wb + (size_t)DG_QNB * nbp) + (size_t)DG_QNB * rstride_scratch(nbp));
+    float (*acc)[T][T] = (float (*)[T][T])(codes + (size_t)DG_QNB * rstride_scratch(nbp));
     const int ntile = dg_round16(nr) / T, ngroups = (q->n + T - 1) / T;
     dg_tilecfg cfg;
     dg_tile_config(&cfg);
